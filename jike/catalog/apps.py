@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CatalogConfig(AppConfig):
+    name = "jike.catalog"
+    label = "catalog"
+    verbose_name = "产品目录"

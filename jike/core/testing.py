@@ -1,0 +1,100 @@
+"""Test helpers shared by every app: an org tree, staff of each role, customers, API clients.
+
+`make_world()` builds two cities (Hefei with a county and grid, Wuhu) and staff of every role so
+scope tests can ask "does a user of another city or a lower role see this?" in one line.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from rest_framework.test import APIClient
+
+from jike.core.models import OrgLevel, OrgUnit, User
+from jike.core.roles import Role
+
+_seq = itertools.count(1)
+PASSWORD = "jike-test-pass"
+
+
+def unit(code: str, name: str, level: str, parent: OrgUnit | None = None) -> OrgUnit:
+    obj, _ = OrgUnit.objects.get_or_create(code=code, defaults={"name": name, "level": level, "parent": parent})
+    return obj
+
+
+def make_user(role: str, org_unit: OrgUnit | None, username: str | None = None, **extra: Any) -> User:
+    username = username or f"{role}-{next(_seq)}"
+    user = User.objects.create_user(username=username, password=PASSWORD, role=role, org_unit=org_unit, **extra)
+    return user
+
+
+def api(user: User | None = None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+# Credit codes with valid check digits (computed by stdnum), for fixtures.
+def credit_code(n: int) -> str:
+    from stdnum.cn import uscc
+
+    body = f"91340100MA{n:07d}"[:17]
+    return body + uscc.calc_check_digit(body)
+
+
+@dataclass
+class World:
+    province: OrgUnit
+    hefei: OrgUnit
+    hefei_county: OrgUnit
+    hefei_grid: OrgUnit
+    wuhu: OrgUnit
+    wuhu_grid: OrgUnit
+    users: dict[str, User] = field(default_factory=dict)
+
+    def customer(self, grid: OrgUnit | None = None, **data: Any) -> Any:
+        from jike.customers import services
+
+        n = next(_seq)
+        grid = grid or self.hefei_grid
+        defaults: dict[str, Any] = {
+            "credit_code": credit_code(n),
+            "name": f"测试集团{n}有限公司",
+            "grid": grid,
+            "city": grid.ancestor_of_level(OrgLevel.CITY),
+            "industry": "finance",
+            "monthly_spend": Decimal("5000"),
+            "status": "active",
+            "address": "",
+        }
+        defaults.update(data)
+        return services.create_customer(self.users["admin"], **defaults)
+
+
+def make_world() -> World:
+    province = unit("34", "安徽省公司", OrgLevel.PROVINCE)
+    hefei = unit("3401", "合肥市公司", OrgLevel.CITY, province)
+    county = unit("340121", "长丰县公司", OrgLevel.COUNTY, hefei)
+    grid = unit("340121-01", "长丰县城网格", OrgLevel.GRID, county)
+    wuhu = unit("3402", "芜湖市公司", OrgLevel.CITY, province)
+    wuhu_county = unit("340221", "湾沚区公司", OrgLevel.COUNTY, wuhu)
+    wuhu_grid = unit("340221-01", "湾沚网格", OrgLevel.GRID, wuhu_county)
+    world = World(province, hefei, county, grid, wuhu, wuhu_grid)
+    u = world.users
+    u["admin"] = make_user(Role.ADMIN, province, "t-admin", is_superuser=False)
+    u["province"] = make_user(Role.PROVINCE_MANAGER, province, "t-province")
+    u["analyst"] = make_user(Role.ANALYST, province, "t-analyst")
+    u["hefei_city"] = make_user(Role.CITY_MANAGER, hefei, "t-hefei-city")
+    u["hefei_county"] = make_user(Role.COUNTY_LEAD, county, "t-hefei-county")
+    u["hefei_cm"] = make_user(Role.CM_MID, grid, "t-hefei-cm")
+    u["hefei_cm_other"] = make_user(Role.CM_JUNIOR, grid, "t-hefei-cm2")
+    u["hefei_im"] = make_user(Role.INDUSTRY_MANAGER, hefei, "t-hefei-im")
+    u["hefei_se"] = make_user(Role.SALES_ENGINEER, hefei, "t-hefei-se")
+    u["wuhu_city"] = make_user(Role.CITY_MANAGER, wuhu, "t-wuhu-city")
+    u["wuhu_cm"] = make_user(Role.CM_MID, wuhu_grid, "t-wuhu-cm")
+    u["wuhu_im"] = make_user(Role.INDUSTRY_MANAGER, wuhu, "t-wuhu-im")
+    return world

@@ -1,0 +1,272 @@
+"""The one write path for customer files. Every change is atomic and audited.
+
+Views, the API, importers and commands call these; nothing else writes these models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+
+from jike.core import audit
+from jike.core.errors import BusinessRuleError
+from jike.core.models import OrgLevel, OrgUnit, User
+from jike.customers.choices import MemberStatus, PaymentMode
+from jike.customers.models import AttitudeChange, Customer, KeyEvent, KeyPerson, Member
+from jike.customers.validators import normalise_credit_code, normalise_mobile
+
+CUSTOMER_FIELDS = [
+    "credit_code", "name", "short_name", "industry", "ownership", "address", "addr_province", "addr_city",
+    "addr_district", "city", "county", "grid", "legal_representative", "main_business", "employees",
+    "registered_capital", "monthly_spend", "payment_ability", "parent", "status", "agreement_start",
+    "agreement_end", "decision_process", "strategic", "industry_influence",
+]  # fmt: skip
+KEY_PERSON_FIELDS = [
+    "name",
+    "title",
+    "department",
+    "decision_role",
+    "influence",
+    "attitude",
+    "mobile",
+    "notes",
+    "active",
+]
+MEMBER_FIELDS = [
+    "msisdn", "name", "department", "is_key_person", "join_date", "leave_date", "status", "payment_mode", "unit_share",
+]  # fmt: skip
+EVENT_FIELDS = ["date", "category", "title", "description"]
+
+
+def parse_address(address: str) -> dict[str, str]:
+    """Address to province/city/district with cpca (loaded lazily: it reads a table at import)."""
+    if not address.strip():
+        return {"addr_province": "", "addr_city": "", "addr_district": ""}
+    import cpca
+
+    row = cpca.transform([address]).iloc[0]
+    return {
+        "addr_province": row.get("省") or "",
+        "addr_city": row.get("市") or "",
+        "addr_district": row.get("区") or "",
+    }
+
+
+def _place(customer: Customer) -> None:
+    """Derive city/county from the grid and the scope path from the most specific unit."""
+    unit: OrgUnit | None = customer.grid or customer.county or customer.city
+    if unit is None:
+        raise ValidationError({"city": "必须指定归属市公司"})
+    city = unit.ancestor_of_level(OrgLevel.CITY)
+    if city is None:
+        raise ValidationError({"city": "归属单位不在任何市公司之下"})
+    if customer.grid_id is not None:
+        customer.county = customer.grid.ancestor_of_level(OrgLevel.COUNTY) if customer.grid else None
+    customer.city = city
+    customer.org_path = unit.path
+
+
+def _check_parent(customer: Customer) -> None:
+    seen = {customer.pk}
+    parent = customer.parent
+    while parent is not None:
+        if parent.pk in seen:
+            raise ValidationError({"parent": "上级单位不能形成循环"})
+        seen.add(parent.pk)
+        parent = parent.parent
+
+
+def _apply(obj: Any, data: Mapping[str, Any], allowed: list[str]) -> None:
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValidationError({k: "未知字段" for k in unknown})
+    for key, value in data.items():
+        setattr(obj, key, value)
+
+
+@transaction.atomic
+def create_customer(actor: User | None, **data: Any) -> Customer:
+    data = dict(data)
+    if "credit_code" in data:
+        data["credit_code"] = normalise_credit_code(data["credit_code"])
+    if "address" in data and not any(k in data for k in ("addr_province", "addr_city", "addr_district")):
+        data.update(parse_address(data["address"]))
+    customer = Customer()
+    _apply(customer, data, CUSTOMER_FIELDS)
+    _place(customer)
+    customer.full_clean(exclude=["org_path"])
+    customer.save()
+    audit.record(actor, "customer.create", customer, audit.diff({}, audit.snapshot(customer, CUSTOMER_FIELDS)))
+    return customer
+
+
+@transaction.atomic
+def update_customer(actor: User | None, customer: Customer, **data: Any) -> Customer:
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    before = audit.snapshot(customer, CUSTOMER_FIELDS)
+    if "credit_code" in data:
+        data["credit_code"] = normalise_credit_code(data["credit_code"])
+    if (
+        "address" in data
+        and data["address"] != customer.address
+        and not any(k in data for k in ("addr_province", "addr_city", "addr_district"))
+    ):
+        data.update(parse_address(data["address"]))
+    _apply(customer, data, CUSTOMER_FIELDS)
+    _place(customer)
+    _check_parent(customer)
+    customer.full_clean(exclude=["org_path"])
+    changes = audit.diff(before, audit.snapshot(customer, CUSTOMER_FIELDS))
+    if changes:
+        customer.save()
+        audit.record(actor, "customer.update", customer, changes)
+    return customer
+
+
+def refresh_member_counts(customer_ids: list[int] | None = None) -> None:
+    """Recount members per customer (after imports); counts only active and suspended members."""
+    qs = Customer.objects.all() if customer_ids is None else Customer.objects.filter(pk__in=customer_ids)
+    counts = {
+        row["customer_id"]: row
+        for row in Member.objects.filter(customer__in=qs)
+        .exclude(status=MemberStatus.LEFT)
+        .values("customer_id")
+        .annotate(n=Count("id"), u=Count("id", filter=Q(payment_mode=PaymentMode.UNIFIED)))
+    }
+    batch = []
+    for customer in qs.only("id", "member_count", "unified_member_count"):
+        row = counts.get(customer.pk, {"n": 0, "u": 0})
+        if (customer.member_count, customer.unified_member_count) != (row["n"], row["u"]):
+            customer.member_count, customer.unified_member_count = row["n"], row["u"]
+            batch.append(customer)
+    Customer.objects.bulk_update(batch, ["member_count", "unified_member_count"], batch_size=2000)
+
+
+def _clean_member(member: Member) -> None:
+    member.msisdn = normalise_mobile(member.msisdn)
+    if member.payment_mode != PaymentMode.SPLIT:
+        member.unit_share = None
+    member.full_clean(validate_unique=True)
+
+
+@transaction.atomic
+def add_member(actor: User | None, customer: Customer, **data: Any) -> Member:
+    member = Member(customer=customer)
+    _apply(member, data, MEMBER_FIELDS)
+    _clean_member(member)
+    member.save()
+    audit.record(
+        actor,
+        "member.create",
+        member,
+        audit.diff({}, audit.snapshot(member, MEMBER_FIELDS)),
+        subject=customer,
+    )
+    refresh_member_counts([customer.pk])
+    return member
+
+
+@transaction.atomic
+def update_member(actor: User | None, member: Member, **data: Any) -> Member:
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    before = audit.snapshot(member, MEMBER_FIELDS)
+    _apply(member, data, MEMBER_FIELDS)
+    _clean_member(member)
+    changes = audit.diff(before, audit.snapshot(member, MEMBER_FIELDS))
+    if changes:
+        member.save()
+        audit.record(actor, "member.update", member, changes, subject=member.customer)
+        refresh_member_counts([member.customer_id])
+    return member
+
+
+@transaction.atomic
+def add_key_person(actor: User | None, customer: Customer, **data: Any) -> KeyPerson:
+    person = KeyPerson(customer=customer)
+    _apply(person, data, KEY_PERSON_FIELDS)
+    person.full_clean()
+    person.save()
+    AttitudeChange.objects.create(key_person=person, before="", after=person.attitude, actor=actor, note="建档")
+    audit.record(
+        actor,
+        "key_person.create",
+        person,
+        audit.diff({}, audit.snapshot(person, KEY_PERSON_FIELDS)),
+        subject=customer,
+    )
+    return person
+
+
+@transaction.atomic
+def update_key_person(actor: User | None, person: KeyPerson, note: str = "", **data: Any) -> KeyPerson:
+    person = KeyPerson.objects.select_for_update().get(pk=person.pk)
+    before = audit.snapshot(person, KEY_PERSON_FIELDS)
+    _apply(person, data, KEY_PERSON_FIELDS)
+    person.full_clean()
+    changes = audit.diff(before, audit.snapshot(person, KEY_PERSON_FIELDS))
+    if changes:
+        person.save()
+        if "attitude" in changes:
+            AttitudeChange.objects.create(
+                key_person=person,
+                before=before["attitude"],
+                after=person.attitude,
+                actor=actor,
+                note=note[:255],
+            )
+        audit.record(actor, "key_person.update", person, changes, subject=person.customer)
+    return person
+
+
+@transaction.atomic
+def add_key_event(actor: User | None, customer: Customer, **data: Any) -> KeyEvent:
+    event = KeyEvent(customer=customer)
+    _apply(event, data, EVENT_FIELDS)
+    event.full_clean()
+    event.save()
+    audit.record(
+        actor,
+        "key_event.create",
+        event,
+        audit.diff({}, audit.snapshot(event, EVENT_FIELDS)),
+        subject=customer,
+    )
+    return event
+
+
+def descendants(customer: Customer) -> list[int]:
+    """Ids of every customer below this one in the group hierarchy, any depth (breadth-first)."""
+    found: list[int] = []
+    frontier = [customer.pk]
+    seen = {customer.pk}
+    while frontier:
+        children = list(Customer.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        frontier = [c for c in children if c not in seen]
+        seen.update(frontier)
+        found.extend(frontier)
+    return found
+
+
+def rollup(customer: Customer) -> dict[str, Any]:
+    """Members and monthly spend of the customer with its whole subtree (group roll-up)."""
+    ids = [customer.pk, *descendants(customer)]
+    from django.db.models import Sum
+
+    agg = Customer.objects.filter(pk__in=ids).aggregate(
+        members=Sum("member_count"), unified=Sum("unified_member_count"), spend=Sum("monthly_spend")
+    )
+    return {
+        "units": len(ids),
+        "members": agg["members"] or 0,
+        "unified_members": agg["unified"] or 0,
+        "monthly_spend": agg["spend"] or 0,
+    }
+
+
+def ensure_writable(actor: User, customer: Customer) -> None:
+    if not Customer.objects.restrict(actor, "change").filter(pk=customer.pk).exists():
+        raise BusinessRuleError("forbidden", "无权修改该客户 / not allowed to change this customer", status=403)

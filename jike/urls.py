@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from jike.core.api.auth import ObtainTokenView
+
+api_v1 = [
+    path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),
+    path("", include("jike.core.api.urls")),
+    path("", include("jike.customers.api.urls")),
+    path("", include("jike.customers.api.imports")),
+    path("", include("jike.customers.api.tiering")),
+    path("", include("jike.catalog.api.urls")),
+    path("", include("jike.sales.api.urls")),
+    path("", include("jike.planning.api.urls")),
+    path("", include("jike.visits.api.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("jike.web.urls")),
+    path("", include("jike.customers.urls")),
+    path("", include(("jike.customers.urls_imports", "imports"), namespace="imports")),
+    path("", include(("jike.customers.urls_tiering", "tiering"), namespace="tiering")),
+    path("", include("jike.catalog.urls")),
+    path("", include("jike.sales.urls")),
+    path("", include("jike.planning.urls")),
+    path("", include("jike.visits.urls")),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
