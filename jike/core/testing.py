@@ -7,6 +7,7 @@ scope tests can ask "does a user of another city or a lower role see this?" in o
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -31,8 +32,48 @@ def make_user(role: str, org_unit: OrgUnit | None, username: str | None = None, 
     return user
 
 
-def api(user: User | None = None) -> APIClient:
-    client = APIClient()
+class SchemaCheckedClient(APIClient):
+    """An APIClient whose every /api/v1/ response is validated against the OpenAPI schema
+    (Zulip's contract: a response the tests see that the schema does not describe fails)."""
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().request(*args, **kwargs)
+        request = response.wsgi_request
+        if request.path.startswith("/api/v1/") and response.get("Content-Type", "").startswith("application/json"):
+            validate_against_schema(request, response)
+        return response
+
+
+_openapi: Any = None
+
+
+def openapi_spec() -> Any:
+    global _openapi
+    if _openapi is None:
+        from drf_spectacular.generators import SchemaGenerator
+        from openapi_core import OpenAPI
+
+        schema = SchemaGenerator().get_schema(request=None, public=True)
+        _openapi = OpenAPI.from_dict(json.loads(json.dumps(schema, default=str)))
+    return _openapi
+
+
+def validate_against_schema(request: Any, response: Any) -> None:
+    from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
+
+    try:
+        openapi_spec().validate_response(DjangoOpenAPIRequest(request), DjangoOpenAPIResponse(response))
+    except Exception as exc:
+        details = getattr(exc, "__cause__", None) or exc
+        extra = getattr(details, "schema_errors", None)
+        raise AssertionError(
+            f"{request.method} {request.get_full_path()} -> {response.status_code} does not match the OpenAPI schema: "
+            f"{exc!r} {details!r} {[str(e) for e in extra] if extra else ''}\nbody: {response.content[:600]!r}"
+        ) from exc
+
+
+def api(user: User | None = None) -> SchemaCheckedClient:
+    client = SchemaCheckedClient()
     if user is not None:
         client.force_authenticate(user)
     return client

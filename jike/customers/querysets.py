@@ -31,12 +31,15 @@ def customer_scope_q(user: User, prefix: str = "") -> Q | None:
         return None
     if scope == Scope.ORG and user.org_unit is not None:
         return Q(**{f"{prefix}org_path__startswith": user.org_unit.path})
-    customer_ref = OuterRef(prefix[:-2] + "_id") if prefix else OuterRef("pk")
+    customer_ref = OuterRef(prefix[:-2]) if prefix else OuterRef("pk")
     on_team = TeamAssignment.objects.filter(customer_id=customer_ref, staff_id=user.pk)
     return Q(Exists(on_team))
 
 
 class RestrictedQuerySet(models.QuerySet[_M]):
+    """Subclass with `customer_prefix` = the path to the owning customer ("customer__",
+    "plan__customer__", ...) and every record is scoped like its customer."""
+
     customer_prefix = ""
 
     def restrict(self, user: Any, action: str = "view") -> RestrictedQuerySet[_M]:

@@ -11,12 +11,13 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Compile jike/locale/*/LC_MESSAGES/*.po to .mo (run by `make bootstrap`)."
+    help = "Compile jike/locale and jike/<app>/locale .po files to .mo (run by `make bootstrap`)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         count = 0
-        for base in settings.LOCALE_PATHS:
-            for po_path in Path(base).glob("*/LC_MESSAGES/*.po"):
+        roots = [Path(p) for p in settings.LOCALE_PATHS] + list((settings.BASE_DIR / "jike").glob("*/locale"))
+        for base in roots:
+            for po_path in base.glob("*/LC_MESSAGES/*.po"):
                 mo_path = po_path.with_suffix(".mo")
                 if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
                     continue
