@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -72,8 +72,6 @@ class User(AbstractUser):
         related_name="staff",
     )
     mobile = models.CharField(_("手机"), max_length=16, blank=True)
-
-    objects = UserManager()
 
     class Meta:
         verbose_name = _("员工")

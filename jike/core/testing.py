@@ -53,7 +53,7 @@ def openapi_spec() -> Any:
         from drf_spectacular.generators import SchemaGenerator
         from openapi_core import OpenAPI
 
-        schema = SchemaGenerator().get_schema(request=None, public=True)
+        schema = SchemaGenerator().get_schema(request=None, public=True)  # type: ignore[no-untyped-call]
         _openapi = OpenAPI.from_dict(json.loads(json.dumps(schema, default=str)))
     return _openapi
 

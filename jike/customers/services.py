@@ -15,8 +15,9 @@ from django.db.models import Count, Q
 from jike.core import audit
 from jike.core.errors import BusinessRuleError
 from jike.core.models import OrgLevel, OrgUnit, User
-from jike.customers.choices import MemberStatus, PaymentMode
-from jike.customers.models import AttitudeChange, Customer, KeyEvent, KeyPerson, Member
+from jike.core.roles import Scope
+from jike.customers.choices import MemberStatus, PaymentMode, TeamRole
+from jike.customers.models import AttitudeChange, Customer, KeyEvent, KeyPerson, Member, TeamAssignment
 from jike.customers.validators import normalise_credit_code, normalise_mobile
 
 CUSTOMER_FIELDS = [
@@ -101,6 +102,45 @@ def create_customer(actor: User | None, **data: Any) -> Customer:
     customer.full_clean(exclude=["org_path"])
     customer.save()
     audit.record(actor, "customer.create", customer, audit.diff({}, audit.snapshot(customer, CUSTOMER_FIELDS)))
+    return customer
+
+
+# A front-line creator joins the new customer's team in the slot of his own role.
+_TEAM_ROLE_OF = {
+    "cm_junior": TeamRole.CM_JUNIOR,
+    "cm_mid": TeamRole.CM_MID,
+    "cm_senior": TeamRole.CM_SENIOR,
+    "chief_rep": TeamRole.CHIEF_REP,
+    "industry_manager": TeamRole.INDUSTRY_MANAGER,
+    "sales_engineer": TeamRole.SALES_ENGINEER,
+    "phone_manager": TeamRole.PHONE_MANAGER,
+}
+
+
+@transaction.atomic
+def open_customer_file(actor: User, **data: Any) -> Customer:
+    """Create a customer file from the UI/API: only inside the actor's own organisation; a
+    team-scoped creator (customer manager...) is put on the new customer's service team."""
+    if not actor.can_write:
+        raise BusinessRuleError("forbidden", "无权新建客户 / not allowed to create customers", status=403)
+    unit = data.get("grid") or data.get("county") or data.get("city")
+    if actor.scope != Scope.ALL and unit is not None:
+        home = actor.org_unit
+        if actor.scope == Scope.TEAM and home is not None:
+            home = home.ancestor_of_level(OrgLevel.CITY) or home
+        if home is None or not unit.path.startswith(home.path):
+            raise BusinessRuleError("out_of_scope", "只能在本单位范围内建档 / outside your organisation", status=403)
+    customer = create_customer(actor, **data)
+    team_role = _TEAM_ROLE_OF.get(actor.role)
+    if actor.scope == Scope.TEAM and team_role is not None:
+        assignment = TeamAssignment.objects.create(customer=customer, staff=actor, team_role=team_role)
+        audit.record(
+            actor,
+            "team.assign",
+            assignment,
+            {"staff": [None, actor.pk], "team_role": [None, team_role]},
+            subject=customer,
+        )
     return customer
 
 
