@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 PG_URL ?= postgres://postgres@127.0.0.1:5432/jike
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: bootstrap demo serve test lint typecheck check-migrations pytest e2e bench bench-import bench-web bench-gateway browser pg-check clean
+.PHONY: bootstrap demo serve test lint typecheck check-migrations pytest e2e bench bench-import bench-web bench-gateway bench-sales browser pg-check clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -26,7 +26,7 @@ bootstrap: .venv/.synced node_modules/.installed
 # The demo: SQLite under var/ unless JIKE_DATABASE_URL says otherwise.
 demo: bootstrap
 	$(PY) -m jike.manage migrate --noinput
-	$(PY) -m jike.manage demo-data --scale small
+	$(PY) -m jike.manage demo-data --scale small --if-empty
 	$(PY) -m jike.manage collectstatic --noinput -v0
 	@echo ""
 	@echo "Jike demo: http://127.0.0.1:8000   API docs: http://127.0.0.1:8000/api/docs/"
@@ -54,11 +54,12 @@ check-migrations: bootstrap pg-check
 	JIKE_DATABASE_URL=$(PG_URL) $(PY) -m jike.manage makemigrations --check --dry-run
 
 pytest: bootstrap pg-check browser
-	JIKE_DATABASE_URL=$(PG_URL) .venv/bin/pytest -n 2 --dist loadfile
+	JIKE_DATABASE_URL=$(PG_URL) .venv/bin/pytest -n 2 --dist loadfile -m "not transactional"
+	JIKE_DATABASE_URL=$(PG_URL) .venv/bin/pytest -n 2 --dist loadfile -m transactional
 
 test: lint typecheck check-migrations pytest
 
-bench: bench-import bench-web
+bench: bench-import bench-web bench-sales
 
 bench-import: bootstrap pg-check
 	JIKE_DATABASE_URL=$(PG_URL)_bench $(PY) -m bench.import_members
@@ -71,3 +72,6 @@ bench-gateway: bootstrap pg-check
 
 clean:
 	rm -rf .venv .tools node_modules var
+
+bench-sales: bootstrap pg-check
+	JIKE_DATABASE_URL=$(PG_URL)_bench $(PY) -m bench.sales_board

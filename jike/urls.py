@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.conf.urls.static import static
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from jike.core.api.auth import ObtainTokenView
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),
     path("", include("jike.core.api.urls")),
     path("", include("jike.customers.api.urls")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters as filters
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -15,10 +16,10 @@ from jike.customers.models import Customer, Member, TeamAssignment
 
 class CustomerFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="search", label=_("搜索（名称/简称/信用代码）"))
-    tier = filters.MultipleChoiceFilter(choices=Tier.choices, label=_("等级"))
+    tier = filters.MultipleChoiceFilter(choices=Tier.choices, distinct=False, label=_("等级"))
     grade = filters.CharFilter(label=_("细分等级"))
-    industry = filters.MultipleChoiceFilter(choices=Industry.choices, label=_("行业"))
-    status = filters.MultipleChoiceFilter(choices=Lifecycle.choices, label=_("状态"))
+    industry = filters.MultipleChoiceFilter(choices=Industry.choices, distinct=False, label=_("行业"))
+    status = filters.MultipleChoiceFilter(choices=Lifecycle.choices, distinct=False, label=_("状态"))
     city = filters.ModelChoiceFilter(queryset=OrgUnit.objects.filter(level="city"), label=_("市公司"))
     county = filters.ModelChoiceFilter(queryset=OrgUnit.objects.filter(level="county"), label=_("县公司"))
     grid = filters.ModelChoiceFilter(queryset=OrgUnit.objects.filter(level="grid"), label=_("网格"))
@@ -47,6 +48,12 @@ class CustomerFilterSet(filters.FilterSet):
             return qs
         if len(value) == 18 and value.isalnum():
             return qs.filter(credit_code=value.upper())
+        if connection.vendor == "postgresql":
+            # The expression of the trigram index (migration 0002): icontains' UPPER() cannot use it.
+            pattern = "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            return qs.extra(
+                where=["(customers_customer.name || ' ' || customers_customer.short_name) ILIKE %s"], params=[pattern]
+            )
         return qs.filter(Q(name__icontains=value) | Q(short_name__icontains=value))
 
     def by_manager(self, qs: QuerySet[Customer], name: str, value: Any) -> QuerySet[Customer]:
@@ -57,8 +64,8 @@ class CustomerFilterSet(filters.FilterSet):
 
 class MemberFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="search", label=_("搜索（号码/姓名/部门）"))
-    status = filters.MultipleChoiceFilter(choices=MemberStatus.choices, label=_("状态"))
-    payment_mode = filters.MultipleChoiceFilter(choices=PaymentMode.choices, label=_("付费方式"))
+    status = filters.MultipleChoiceFilter(choices=MemberStatus.choices, distinct=False, label=_("状态"))
+    payment_mode = filters.MultipleChoiceFilter(choices=PaymentMode.choices, distinct=False, label=_("付费方式"))
     is_key_person = filters.BooleanFilter(label=_("关键人"))
     department = filters.CharFilter(lookup_expr="icontains", label=_("部门"))
 

@@ -51,13 +51,13 @@ class ImportCreateSerializer(serializers.Serializer[Any]):
 
 
 class ImportRejectSerializer(serializers.ModelSerializer[ImportReject]):
-    value = serializers.SerializerMethodField()
+    value = serializers.SerializerMethodField(method_name="masked_value")
 
     class Meta:
         model = ImportReject
         fields = ["row_number", "column", "value", "reason"]
 
-    def get_value(self, obj: ImportReject) -> str:
+    def masked_value(self, obj: ImportReject) -> str:
         return shown_value(self.context["request"].user, obj.job, obj)
 
 
@@ -76,7 +76,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def get_queryset(self) -> QuerySet[ImportJob]:
         if getattr(self, "swagger_fake_view", False):
             return ImportJob.objects.none()
-        return ImportJob.objects.filter(created_by=self.request.user).order_by("-created_at", "-id")
+        return ImportJob.objects.filter(created_by_id=self.request.user.pk).order_by("-created_at", "-id")
 
     @extend_schema(
         summary="Upload a file and start an import",
@@ -106,7 +106,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def rejects(self, request: Request, pk: str | None = None) -> Response:
         job = self.get_object()
         qs = ImportReject.objects.filter(job=job).select_related("job").order_by("row_number", "id")
-        page = self.paginate_queryset(qs)
+        page = self.paginate_queryset(qs)  # type: ignore[arg-type]
         assert page is not None
         return self.get_paginated_response(ImportRejectSerializer(page, many=True, context={"request": request}).data)
 

@@ -25,6 +25,8 @@ from jike.customers.choices import TeamRole, Tier
 from jike.customers.models import CriterionKey, Customer, Scorecard, TierChange
 
 TAGS = ["tiering"]
+# Fields named `label`, `source` or `required` shadow Field attributes in the DRF stubs: hence the
+# `type: ignore[assignment]` on them below; the serializers themselves are ordinary.
 
 
 def _number(**kwargs: Any) -> serializers.DecimalField:
@@ -150,7 +152,8 @@ class AssignTierRequestSerializer(serializers.Serializer[Any]):
 class AssignTierResponseSerializer(serializers.Serializer[Any]):
     changed = serializers.BooleanField()
     result = TierResultSerializer()
-    change = TierChangeSerializer(allow_null=True)
+    # Omitted (not null) when nothing changed: openapi-core mishandles nullable $ref objects.
+    change = TierChangeSerializer(required=False, help_text="present only when a change was recorded")
 
 
 class OverrideRequestSerializer(serializers.Serializer[Any]):
@@ -302,13 +305,10 @@ class AssignTierView(_CustomerAction):
             ser.validated_data["reason"],
             force=ser.validated_data["force"],
         )
-        return Response(
-            {
-                "changed": outcome.changed,
-                "result": _result_data(outcome.result),
-                "change": TierChangeSerializer(outcome.change).data if outcome.change else None,
-            }
-        )
+        data: dict[str, Any] = {"changed": outcome.changed, "result": _result_data(outcome.result)}
+        if outcome.change is not None:
+            data["change"] = TierChangeSerializer(outcome.change).data
+        return Response(data)
 
 
 class TierOverrideView(_CustomerAction):
@@ -336,6 +336,8 @@ class TierHistoryView(ListAPIView[TierChange]):
     serializer_class = TierChangeSerializer
 
     def get_queryset(self) -> QuerySet[TierChange]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no customer
+            return TierChange.objects.none()
         customer = scoped_customer(self.request.user, self.kwargs["pk"], write=False)  # type: ignore[arg-type]
         return TierChange.objects.filter(customer=customer).select_related("actor", "scorecard")
 

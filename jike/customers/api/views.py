@@ -68,7 +68,7 @@ class CustomerViewSet(
             qs = qs.select_related("county", "parent").prefetch_related("team__staff")
         return qs
 
-    def filter_queryset(self, queryset: QuerySet[Customer]) -> QuerySet[Customer]:
+    def filter_queryset(self, queryset: QuerySet[Customer]) -> QuerySet[Customer]:  # type: ignore[override]
         # The customer filters apply to the list; nested actions (members?q=...) filter their own rows.
         return super().filter_queryset(queryset) if self.action in ("list", "export") else queryset
 

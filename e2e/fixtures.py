@@ -1,4 +1,4 @@
-"""Browser tests: Playwright driving Debian's Chromium against pytest-django's live server.
+"""Browser-test fixtures (loaded for the whole suite by the root conftest): Playwright driving Debian's Chromium against pytest-django's live server.
 
 Playwright never downloads a browser here; it launches /usr/bin/chromium (installed by
 `make browser`). Each test gets a fresh context; `login(page, user)` signs in through the form.
