@@ -83,3 +83,26 @@ def page_window(page: Page[Any]) -> list[int | None]:
     """Page numbers around the current page with None for the gaps (never the full range)."""
     numbers = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     return [n if isinstance(n, int) else None for n in numbers]
+
+
+@register.simple_tag
+def model_options(bound: forms.BoundField) -> SafeString:
+    """<option>s for a filter's model queryset, built in Python: a province user's staff and grid
+    dropdowns hold over a thousand entries, which cost ~60 ms per page as template loops."""
+    from django.utils.html import format_html, format_html_join
+
+    selected = str(bound.value() or "")
+    queryset = bound.field.queryset  # type: ignore[attr-defined]
+    model = queryset.model
+    if hasattr(model, "full_name"):
+        rows = ((pk, full or user) for pk, full, user in queryset.values_list("pk", "full_name", "username"))
+    else:
+        rows = queryset.values_list("pk", "name")
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (format_html('<option value="{}"{}>{}</option>', pk, " selected" if str(pk) == selected else "", label),)
+            for pk, label in rows
+        ),
+    )
