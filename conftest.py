@@ -23,10 +23,12 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache() -> Any:
-    # Caches keyed by database state (board/forecast versions) must not outlive a rolled-back test.
+def _clear_cache(settings: Any) -> Any:
+    # Each test gets its own in-memory cache: the shared file cache of the settings would mix
+    # parallel workers, and entries keyed by database state must not outlive a rolled-back test.
     from django.core.cache import cache
 
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
     yield
     cache.clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import random
 import statistics
 import time
 from collections import Counter
@@ -137,8 +138,14 @@ async def run(
     clients: int,
     max_requests: int,
     max_seconds: float,
+    think: float = 0.0,
 ) -> Result:
-    """`clients` concurrent keep-alive clients GET `paths` round robin until either bound is hit."""
+    """`clients` concurrent keep-alive clients GET `paths` round robin until either bound is hit.
+
+    With `think` > 0 each client pauses a random (exponential, mean `think` s) time between
+    requests, like a person reading the page: 50 such users offer ~50/think requests/s instead of
+    the closed loop's "as fast as the server answers"."""
+    pause = random.Random(7)
     result = Result(name)
     counter = itertools.count()
     deadline = time.monotonic() + max_seconds
@@ -162,6 +169,8 @@ async def run(
                 result.bytes += len(body)
                 if 200 <= status < 300:
                     result.latencies.append(took)
+                if think > 0:
+                    await asyncio.sleep(pause.expovariate(1 / think))
         finally:
             await conn.close()
 

@@ -149,6 +149,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests", type=int, default=1500, help="per endpoint and user (bound)")
     parser.add_argument("--seconds", type=float, default=45.0, help="per endpoint and user (bound)")
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="mean pause between a client's requests (s); 0 = closed loop"
+    )
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
@@ -187,7 +190,11 @@ def main() -> None:
                 # Warm-up (connections, caches) is not measured.
                 asyncio.run(run(name, HOST, args.port, paths, headers, args.clients, 2 * args.clients, 20))
                 results.append(
-                    asyncio.run(run(name, HOST, args.port, paths, headers, args.clients, args.requests, args.seconds))
+                    asyncio.run(
+                        run(
+                            name, HOST, args.port, paths, headers, args.clients, args.requests, args.seconds, args.think
+                        )
+                    )
                 )
             rows += report(user, results)
     finally:

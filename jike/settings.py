@@ -149,6 +149,21 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# A cache every web process shares (board/forecast/dashboard results are keyed by data versions):
+# files under var/ by default so the demo needs no server; JIKE_REDIS_URL uses Redis instead.
+if os.environ.get("JIKE_REDIS_URL"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["JIKE_REDIS_URL"]}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
+
 # Background jobs (imports, re-tiering) run in a thread of the web process unless told to run inline.
 JIKE_JOBS_INLINE = env_bool("JIKE_JOBS_INLINE", False)
 

@@ -196,6 +196,8 @@ def forecast(request: HttpRequest) -> HttpResponse:
     fs = OpportunityFilterSet(request.GET or None, queryset=Opportunity.objects.restrict(user))
     qs = fs.qs if fs.is_bound and fs.is_valid() else Opportunity.objects.restrict(user)
     rows = pipeline_cache.cached("forecast", user, request.GET, lambda: reports.forecast(qs, group_by))
+    if group_by != "month":
+        rows = _top_rows(rows)
     chart = {
         "labels": [r["label"] for r in rows],
         "amount": [float(r["amount"]) for r in rows],
@@ -217,6 +219,26 @@ def forecast(request: HttpRequest) -> HttpResponse:
         "filter": fs,
     }
     return render(request, "sales/forecast.html", ctx)
+
+
+FORECAST_ROWS = 50
+
+
+def _top_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A province has ~1,000 owners: show the 50 largest weighted rows and fold the rest into one,
+    so the page stays readable and renders in milliseconds (totals are unchanged)."""
+    if len(rows) <= FORECAST_ROWS + 1:
+        return rows
+    ranked = sorted(rows, key=lambda r: r["weighted"], reverse=True)
+    top, rest = ranked[:FORECAST_ROWS], ranked[FORECAST_ROWS:]
+    other = {
+        "key": "other",
+        "label": _("其他 %(n)d 项") % {"n": len(rest)},
+        "count": sum(r["count"] for r in rest),
+        "amount": sum((r["amount"] for r in rest), Decimal(0)),
+        "weighted": sum((r["weighted"] for r in rest), Decimal(0)),
+    }
+    return [*top, other]
 
 
 @login_required

@@ -101,3 +101,19 @@ def test_visit_pages_and_panels(world, cust):
     panels = dict(render_panels(request, cust))
     assert "电话沟通" in panels["visits"] and "panel-opportunities" in panels["opportunities"]
     assert client_for(world.users["wuhu_cm"]).get(f"/visits/customers/{cust.pk}/log/").status_code == 404
+
+
+def test_forecast_table_folds_the_long_tail():
+    from decimal import Decimal
+
+    from jike.sales.views import FORECAST_ROWS, _top_rows
+
+    rows = [
+        {"key": str(i), "label": f"m{i}", "count": 1, "amount": Decimal(i), "weighted": Decimal(i)} for i in range(120)
+    ]
+    out = _top_rows(rows)
+    assert len(out) == FORECAST_ROWS + 1
+    assert out[0]["weighted"] == Decimal(119)
+    assert out[-1]["key"] == "other" and out[-1]["count"] == 120 - FORECAST_ROWS
+    assert sum(r["weighted"] for r in out) == sum(r["weighted"] for r in rows)
+    assert _top_rows(rows[:10]) == rows[:10]
