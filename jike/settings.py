@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -151,6 +152,7 @@ SPECTACULAR_SETTINGS = {
 
 # A cache every web process shares (board/forecast/dashboard results are keyed by data versions):
 # files under var/ by default so the demo needs no server; JIKE_REDIS_URL uses Redis instead.
+CACHES: dict[str, dict[str, Any]]
 if os.environ.get("JIKE_REDIS_URL"):
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["JIKE_REDIS_URL"]}
