@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -31,5 +29,5 @@ urlpatterns = [
     path("", include("jike.planning.urls")),
     path("", include("jike.visits.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files (imports with members' numbers) are never served as media: only through views
+# that check scope and log the download.

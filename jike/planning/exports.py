@@ -322,6 +322,7 @@ def build_pdf(plan: AccountPlan) -> bytes:
         pdf.set_text_color(255)
         pdf.cell(0, 9, f"  {title}", fill=True, new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0)
+        pdf.set_fill_color(255)  # tables below inherit the fill colour: keep their bodies white
         pdf.ln(2)
         for label, value in texts[step]:
             pdf.set_font("cjk", bold, 10.5)
