@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 
 from jike.core import audit
@@ -169,6 +169,9 @@ def update_customer(actor: User | None, customer: Customer, **data: Any) -> Cust
 
 def refresh_member_counts(customer_ids: list[int] | None = None) -> None:
     """Recount members per customer (after imports); counts only active and suspended members."""
+    if connection.vendor == "postgresql":
+        _refresh_counts_postgresql(customer_ids)
+        return
     qs = Customer.objects.all() if customer_ids is None else Customer.objects.filter(pk__in=customer_ids)
     counts = {
         row["customer_id"]: row
@@ -184,6 +187,25 @@ def refresh_member_counts(customer_ids: list[int] | None = None) -> None:
             customer.member_count, customer.unified_member_count = row["n"], row["u"]
             batch.append(customer)
     Customer.objects.bulk_update(batch, ["member_count", "unified_member_count"], batch_size=2000)
+
+
+def _refresh_counts_postgresql(ids: list[int] | None) -> None:
+    """The same rule in one statement: the ORM's bulk_update takes minutes for 100,000 groups."""
+    qn = connection.ops.quote_name
+    customers, members = qn(Customer._meta.db_table), qn(Member._meta.db_table)
+    if ids is None:
+        ids = list(Customer.objects.values_list("pk", flat=True))
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {customers} c SET member_count = coalesce(s.n, 0), unified_member_count = coalesce(s.u, 0)"
+            " FROM unnest(%s::bigint[]) AS ids(id) LEFT JOIN ("
+            "  SELECT customer_id, count(*) AS n, count(*) FILTER (WHERE payment_mode = %s) AS u"
+            f"  FROM {members} WHERE customer_id = ANY(%s::bigint[]) AND status <> %s GROUP BY customer_id"
+            " ) s ON s.customer_id = ids.id"
+            " WHERE c.id = ids.id"
+            " AND (c.member_count, c.unified_member_count) IS DISTINCT FROM (coalesce(s.n, 0), coalesce(s.u, 0))",
+            [ids, PaymentMode.UNIFIED.value, ids, MemberStatus.LEFT.value],
+        )
 
 
 def _clean_member(member: Member) -> None:

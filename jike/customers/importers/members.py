@@ -33,7 +33,7 @@ from jike.customers.importers.common import (
 from jike.customers.importers.errors import FileProblem
 from jike.customers.importers.groups import GroupResolver
 from jike.customers.importers.reading import Table
-from jike.customers.models import Customer, Member
+from jike.customers.models import Member
 from jike.customers.validators import normalise_mobile
 
 log = logging.getLogger(__name__)
@@ -241,28 +241,7 @@ def write(staged: Staging, columns: dict[str, int], outcome: Outcome) -> None:
         _write_orm(staged.text, _present(columns), outcome)
     if not outcome.customer_ids:
         return
-    if connection.vendor == "postgresql":
-        _refresh_counts_postgresql(sorted(outcome.customer_ids))
-    else:
-        services.refresh_member_counts(sorted(outcome.customer_ids))
-
-
-def _refresh_counts_postgresql(ids: list[int]) -> None:
-    """`services.refresh_member_counts` in one statement: its ORM bulk_update takes minutes for
-    100,000 groups. Same rule: count members not left, and those on unified payment."""
-    qn = connection.ops.quote_name
-    customers, members = qn(Customer._meta.db_table), qn(Member._meta.db_table)
-    with connection.cursor() as cur:
-        cur.execute(
-            f"UPDATE {customers} c SET member_count = coalesce(s.n, 0), unified_member_count = coalesce(s.u, 0)"
-            " FROM unnest(%s::bigint[]) AS ids(id) LEFT JOIN ("
-            "  SELECT customer_id, count(*) AS n, count(*) FILTER (WHERE payment_mode = %s) AS u"
-            f"  FROM {members} WHERE customer_id = ANY(%s::bigint[]) AND status <> %s GROUP BY customer_id"
-            " ) s ON s.customer_id = ids.id"
-            " WHERE c.id = ids.id"
-            " AND (c.member_count, c.unified_member_count) IS DISTINCT FROM (coalesce(s.n, 0), coalesce(s.u, 0))",
-            [ids, PaymentMode.UNIFIED.value, ids, MemberStatus.LEFT.value],
-        )
+    services.refresh_member_counts(sorted(outcome.customer_ids))
 
 
 def _column(name: str) -> str:
