@@ -152,6 +152,9 @@ async def run(
 
     async def client() -> None:
         conn = Connection(host, port)
+        if think > 0:
+            # Users arrive spread over one think time, not all in the same millisecond.
+            await asyncio.sleep(pause.uniform(0, think))
         try:
             while time.monotonic() < deadline:
                 i = next(counter)
