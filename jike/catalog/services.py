@@ -19,6 +19,7 @@ from django.db.models import Count, Sum
 
 from jike.core import audit
 from jike.core.errors import BusinessRuleError
+from jike.core.fields import apply_fields
 from jike.core.models import OrgLevel, OrgUnit, User
 from jike.customers.models import Customer
 from jike.customers.services import descendants, ensure_writable
@@ -48,14 +49,6 @@ def _ensure_configurer(actor: User | None) -> None:
         )
 
 
-def _apply(obj: Any, data: Mapping[str, Any], allowed: list[str]) -> None:
-    unknown = set(data) - set(allowed)
-    if unknown:
-        raise ValidationError({k: "未知字段 / unknown field" for k in sorted(unknown)})
-    for key, value in data.items():
-        setattr(obj, key, value)
-
-
 def _region_ids(product: Product) -> list[int]:
     return sorted(product.regions.values_list("pk", flat=True))
 
@@ -77,7 +70,7 @@ def create_product(actor: User | None, regions: Iterable[OrgUnit] = (), **data: 
     data.setdefault("lifecycle", Lifecycle.PLANNED)
     lifecycle = data.pop("lifecycle")
     product = Product(lifecycle=lifecycle)
-    _apply(product, data, PRODUCT_FIELDS)
+    apply_fields(product, data, PRODUCT_FIELDS)
     product.full_clean()
     product.save()
     _set_regions(product, regions)
@@ -94,7 +87,7 @@ def update_product(
     _ensure_configurer(actor)
     product = Product.objects.select_for_update().get(pk=product.pk)
     before = {**audit.snapshot(product, PRODUCT_FIELDS), "regions": _region_ids(product)}
-    _apply(product, data, PRODUCT_FIELDS)
+    apply_fields(product, data, PRODUCT_FIELDS)
     if product.parent_id == product.pk:
         raise ValidationError({"parent": "产品不能以自身为上级 / a product cannot be its own parent"})
     product.full_clean()
@@ -151,7 +144,7 @@ def replace_price_bands(actor: User | None, product: Product, bands: list[Mappin
     rows = []
     for data in bands:
         band = PriceBand(product=product)
-        _apply(band, data, BAND_FIELDS)
+        apply_fields(band, data, BAND_FIELDS)
         band.full_clean(exclude=["product"], validate_unique=False)
         rows.append(band)
     _check_bands(rows)
@@ -217,7 +210,7 @@ def replace_solution_components(
     rows = []
     for data in components:
         row = SolutionComponent(solution=solution)
-        _apply(row, data, fields)
+        apply_fields(row, data, fields)
         if row.product_id is None and not row.partner_service.strip():
             raise ValidationError({"components": "每项须为本公司产品或合作伙伴服务 / product or partner service"})
         rows.append(row)
@@ -334,7 +327,7 @@ def add_holding(actor: User, customer: Customer, **data: Any) -> Holding:
     ensure_writable(actor, customer)
     holding = Holding(customer=customer)
     data.setdefault("start", dt.date.today())
-    _apply(holding, data, HOLDING_FIELDS)
+    apply_fields(holding, data, HOLDING_FIELDS)
     if holding.product_id is None:
         raise ValidationError({"product": "必须选择产品 / product is required"})
     _check_sellable(holding.product, customer)
@@ -351,7 +344,7 @@ def update_holding(actor: User, holding: Holding, **data: Any) -> Holding:
     ensure_writable(actor, holding.customer)
     holding = Holding.objects.select_for_update().select_related("customer", "product").get(pk=holding.pk)
     before = audit.snapshot(holding, HOLDING_FIELDS)
-    _apply(holding, data, HOLDING_FIELDS)
+    apply_fields(holding, data, HOLDING_FIELDS)
     if holding.product_id != before["product"]:
         _check_sellable(holding.product, holding.customer)
     _clean_holding(holding)

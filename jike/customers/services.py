@@ -5,7 +5,6 @@ Views, the API, importers and commands call these; nothing else writes these mod
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,6 +13,7 @@ from django.db.models import Count, Q
 
 from jike.core import audit
 from jike.core.errors import BusinessRuleError
+from jike.core.fields import apply_fields
 from jike.core.models import OrgLevel, OrgUnit, User
 from jike.core.roles import Scope
 from jike.customers.choices import MemberStatus, PaymentMode, TeamRole
@@ -81,14 +81,6 @@ def _check_parent(customer: Customer) -> None:
         parent = parent.parent
 
 
-def _apply(obj: Any, data: Mapping[str, Any], allowed: list[str]) -> None:
-    unknown = set(data) - set(allowed)
-    if unknown:
-        raise ValidationError({k: "未知字段" for k in unknown})
-    for key, value in data.items():
-        setattr(obj, key, value)
-
-
 @transaction.atomic
 def create_customer(actor: User | None, **data: Any) -> Customer:
     data = dict(data)
@@ -97,7 +89,7 @@ def create_customer(actor: User | None, **data: Any) -> Customer:
     if "address" in data and not any(k in data for k in ("addr_province", "addr_city", "addr_district")):
         data.update(parse_address(data["address"]))
     customer = Customer()
-    _apply(customer, data, CUSTOMER_FIELDS)
+    apply_fields(customer, data, CUSTOMER_FIELDS)
     _place(customer)
     customer.full_clean(exclude=["org_path"])
     customer.save()
@@ -156,7 +148,7 @@ def update_customer(actor: User | None, customer: Customer, **data: Any) -> Cust
         and not any(k in data for k in ("addr_province", "addr_city", "addr_district"))
     ):
         data.update(parse_address(data["address"]))
-    _apply(customer, data, CUSTOMER_FIELDS)
+    apply_fields(customer, data, CUSTOMER_FIELDS)
     _place(customer)
     _check_parent(customer)
     customer.full_clean(exclude=["org_path"])
@@ -218,7 +210,7 @@ def _clean_member(member: Member) -> None:
 @transaction.atomic
 def add_member(actor: User | None, customer: Customer, **data: Any) -> Member:
     member = Member(customer=customer)
-    _apply(member, data, MEMBER_FIELDS)
+    apply_fields(member, data, MEMBER_FIELDS)
     _clean_member(member)
     member.save()
     audit.record(
@@ -236,7 +228,7 @@ def add_member(actor: User | None, customer: Customer, **data: Any) -> Member:
 def update_member(actor: User | None, member: Member, **data: Any) -> Member:
     member = Member.objects.select_for_update().get(pk=member.pk)
     before = audit.snapshot(member, MEMBER_FIELDS)
-    _apply(member, data, MEMBER_FIELDS)
+    apply_fields(member, data, MEMBER_FIELDS)
     _clean_member(member)
     changes = audit.diff(before, audit.snapshot(member, MEMBER_FIELDS))
     if changes:
@@ -249,7 +241,7 @@ def update_member(actor: User | None, member: Member, **data: Any) -> Member:
 @transaction.atomic
 def add_key_person(actor: User | None, customer: Customer, **data: Any) -> KeyPerson:
     person = KeyPerson(customer=customer)
-    _apply(person, data, KEY_PERSON_FIELDS)
+    apply_fields(person, data, KEY_PERSON_FIELDS)
     person.full_clean()
     person.save()
     AttitudeChange.objects.create(key_person=person, before="", after=person.attitude, actor=actor, note="建档")
@@ -267,7 +259,7 @@ def add_key_person(actor: User | None, customer: Customer, **data: Any) -> KeyPe
 def update_key_person(actor: User | None, person: KeyPerson, note: str = "", **data: Any) -> KeyPerson:
     person = KeyPerson.objects.select_for_update().get(pk=person.pk)
     before = audit.snapshot(person, KEY_PERSON_FIELDS)
-    _apply(person, data, KEY_PERSON_FIELDS)
+    apply_fields(person, data, KEY_PERSON_FIELDS)
     person.full_clean()
     changes = audit.diff(before, audit.snapshot(person, KEY_PERSON_FIELDS))
     if changes:
@@ -287,7 +279,7 @@ def update_key_person(actor: User | None, person: KeyPerson, note: str = "", **d
 @transaction.atomic
 def add_key_event(actor: User | None, customer: Customer, **data: Any) -> KeyEvent:
     event = KeyEvent(customer=customer)
-    _apply(event, data, EVENT_FIELDS)
+    apply_fields(event, data, EVENT_FIELDS)
     event.full_clean()
     event.save()
     audit.record(
@@ -298,6 +290,24 @@ def add_key_event(actor: User | None, customer: Customer, **data: Any) -> KeyEve
         subject=customer,
     )
     return event
+
+
+def ancestors(customer: Customer, limit: int = 8) -> list[Customer]:
+    """The parent chain, top first (HQ > province > city branch); bounded against bad data."""
+    chain: list[Customer] = []
+    parent_id, seen = customer.parent_id, {customer.pk}
+    while parent_id is not None and parent_id not in seen and len(chain) < limit:
+        seen.add(parent_id)
+        parent = (
+            Customer.objects.filter(pk=parent_id)
+            .only("id", "name", "tier", "member_count", "monthly_spend", "parent_id")
+            .first()
+        )
+        if parent is None:
+            break
+        chain.append(parent)
+        parent_id = parent.parent_id
+    return chain[::-1]
 
 
 def descendants(customer: Customer) -> list[int]:

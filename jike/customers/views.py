@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET
 
 from jike.core import audit
 from jike.core.errors import BusinessRuleError
+from jike.core.http import staff as _request_user
 from jike.core.masking import phone_for
 from jike.core.middleware import current_request_id
 from jike.core.models import AuditLog, ExportLog, OrgLevel, OrgUnit, User
@@ -44,7 +45,6 @@ PAGE_SIZE = 50
 MEMBER_PAGE_SIZE = 20
 HISTORY_LIMIT = 30
 CHILDREN_LIMIT = 20
-TIER_TEMPLATE = "customers/tiering/_customer_tier.html"
 # The customer-manager roles shown in the list's "manager" column, most senior first.
 CM_TEAM_ROLES = [TeamRole.CHIEF_REP, TeamRole.CM_SENIOR, TeamRole.CM_MID, TeamRole.CM_JUNIOR, TeamRole.PHONE_MANAGER]
 
@@ -57,12 +57,6 @@ ACTION_LABELS = {
     "key_person.update": gettext_lazy("修改关键人"),
     "key_event.create": gettext_lazy("新增大事记"),
 }
-
-
-def _request_user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # login_required guarantees a real user
-    return user
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -255,18 +249,7 @@ def _writable_customer(request: HttpRequest, pk: int) -> Customer:
 
 
 def _hierarchy(user: User, customer: Customer) -> dict[str, Any]:
-    chain: list[Customer] = []
-    parent_id = customer.parent_id
-    seen = {customer.pk}
-    # The group chain is short (HQ > province > city branch); the bound guards against bad data.
-    while parent_id is not None and parent_id not in seen and len(chain) < 8:
-        seen.add(parent_id)
-        parent = Customer.objects.filter(pk=parent_id).only("id", "name", "parent_id").first()
-        if parent is None:
-            break
-        chain.append(parent)
-        parent_id = parent.parent_id
-    chain.reverse()
+    chain = services.ancestors(customer)
     visible = set(Customer.objects.restrict(user).filter(pk__in=[c.pk for c in chain]).values_list("pk", flat=True))
     children_qs = Customer.objects.restrict(user).filter(parent=customer).select_related("city")
     children = list(children_qs.order_by("-monthly_spend", "id")[: CHILDREN_LIMIT + 1])
@@ -375,12 +358,10 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {
         "customer": customer,
         "can_edit": Customer.objects.restrict(user, "change").filter(pk=customer.pk).exists(),
-        "team": [],  # the tiering panel shows the service team
         "key_persons": key_persons,
         "events": list(customer.key_events.order_by("-date", "-id")[:20]),
         "history": _history(user, customer),
         "panels": render_panels(request, customer),
-        "tier_template": TIER_TEMPLATE,
         "tier_loaded": True,
         **tiering.tier_panel_context(customer),
         **_hierarchy(user, customer),

@@ -16,15 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from jike.core.errors import BusinessRuleError
-from jike.core.models import Job, User
+from jike.core.http import staff as _user
+from jike.core.models import Job
 from jike.customers import tiering
 from jike.customers.models import CriterionKey, Customer, Scorecard, ScorecardStatus
 
 PANEL = "customers/tiering/_customer_tier.html"
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _error_text(exc: ValidationError | BusinessRuleError) -> str:

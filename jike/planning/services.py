@@ -12,7 +12,6 @@ Everything is audited with the customer as subject.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from jike.core import audit
 from jike.core.errors import BusinessRuleError
+from jike.core.fields import apply_fields
 from jike.core.models import OrgLevel, User
 from jike.core.roles import Role
 from jike.customers.models import Customer
@@ -120,14 +120,6 @@ def section_for(row: models.Model) -> Section:
     return next(s for s in SECTIONS.values() if isinstance(row, s.model))
 
 
-def _apply(obj: Any, data: Mapping[str, Any], allowed: list[str]) -> None:
-    unknown = set(data) - set(allowed)
-    if unknown:
-        raise ValidationError({k: "未知字段 / unknown field" for k in sorted(unknown)})
-    for key, value in data.items():
-        setattr(obj, key, value)
-
-
 def _ensure_editable(actor: User, plan: AccountPlan) -> None:
     ensure_writable(actor, plan.customer)
     if plan.status not in EDITABLE_STATUSES:
@@ -194,7 +186,7 @@ def create_plan(actor: User, customer: Customer, **data: Any) -> AccountPlan:
     plan.year = timezone.localdate().year
     for key, value in customer_file_summary(customer).items():
         setattr(plan, key, value)
-    _apply(plan, data, PLAN_FIELDS)
+    apply_fields(plan, data, PLAN_FIELDS)
     plan.full_clean(exclude=["customer", "author", "previous", "reviewer"])
     plan.save()
     audit.record(actor, "plan.create", plan, audit.diff({}, audit.snapshot(plan, PLAN_FIELDS)), subject=customer)
@@ -206,7 +198,7 @@ def update_plan(actor: User, plan: AccountPlan, **data: Any) -> AccountPlan:
     plan = _lock(plan)
     _ensure_editable(actor, plan)
     before = audit.snapshot(plan, PLAN_FIELDS)
-    _apply(plan, data, PLAN_FIELDS)
+    apply_fields(plan, data, PLAN_FIELDS)
     plan.full_clean(exclude=["customer", "author", "previous", "reviewer"])
     changes = audit.diff(before, audit.snapshot(plan, PLAN_FIELDS))
     if changes:
@@ -223,7 +215,7 @@ def add_row(actor: User, plan: AccountPlan, section: str, **data: Any) -> models
     _ensure_editable(actor, plan)
     spec = SECTIONS[section]
     row = spec.model(plan=plan)
-    _apply(row, data, [*spec.fields, "position"])
+    apply_fields(row, data, [*spec.fields, "position"])
     if "position" not in data:
         top = spec.model.objects.filter(plan=plan).aggregate(m=Max("position"))["m"]  # type: ignore[attr-defined]
         row.position = (top or 0) + 1  # type: ignore[attr-defined]
@@ -245,7 +237,7 @@ def update_row(actor: User, row: models.Model, **data: Any) -> models.Model:
     plan = _lock(row.plan)  # type: ignore[attr-defined]
     _ensure_editable(actor, plan)
     before = audit.snapshot(row, [*spec.fields, "position"])
-    _apply(row, data, [*spec.fields, "position"])
+    apply_fields(row, data, [*spec.fields, "position"])
     row.full_clean(exclude=["plan"])
     changes = audit.diff(before, audit.snapshot(row, [*spec.fields, "position"]))
     if changes:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jike.core.errors import BusinessRuleError
-from jike.core.models import User
+from jike.core.http import staff as _user
 from jike.customers.choices import Industry
 from jike.customers.models import Customer
 from jike.sales import cache as pipeline_cache
@@ -28,10 +28,6 @@ from jike.sales import campaigns, reports, services
 from jike.sales.filtersets import OpportunityFilterSet
 from jike.sales.forms import AttitudeForm, CampaignForm, InfluencerForm, NextStepForm, OpportunityForm, PositionForm
 from jike.sales.models import OPEN_STAGES, Campaign, Influencer, NextStep, Opportunity, Stage
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _error_text(exc: Exception) -> str:

@@ -17,15 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jike.core.errors import BusinessRuleError
+from jike.core.http import staff as _user
 from jike.core.models import User
 from jike.customers.models import Customer, KeyPerson
 from jike.visits import reports, services
 from jike.visits.forms import LogForm, PlanForm
 from jike.visits.models import PlanStatus, VisitLog, VisitPlan
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _error_text(exc: Exception) -> str:

@@ -19,6 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from jike.core.http import staff as _user
 from jike.core.models import User
 from jike.core.roles import Scope
 from jike.customers.choices import Industry, MemberStatus, PaymentMode, Tier
@@ -59,12 +60,6 @@ def cached(name: str, user: User, compute: Callable[[], T]) -> T:
         value = compute()
         cache.set(key, value, seconds)
     return value
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # login_required guarantees a real user
-    return user
 
 
 def kpis(user: User) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -15,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from jike.core import audit
-from jike.core.models import User
+from jike.core.http import staff as _user
 from jike.customers import services
 from jike.customers.api.exports import MAX_EXPORT_ROWS, export_response
 from jike.customers.api.serializers import (
@@ -29,14 +28,9 @@ from jike.customers.api.serializers import (
 )
 from jike.customers.filtersets import CustomerFilterSet, MemberFilterSet
 from jike.customers.models import Customer, KeyPerson, Member
-from jike.customers.validators import normalise_mobile
 
 FORMAT_PARAM = OpenApiParameter("file_format", str, enum=["xlsx", "csv"], default="xlsx", description="export format")
 FILE_RESPONSE = OpenApiResponse(OpenApiTypes.BINARY, description="XLSX or CSV (UTF-8 with BOM) file")
-
-
-def _user(request: Request) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _writable(request: Request, customer: Customer) -> None:
@@ -110,9 +104,7 @@ class CustomerViewSet(
         _writable(request, customer)
         ser = MemberSerializer(data=request.data, context={"request": request})
         ser.is_valid(raise_exception=True)
-        data = dict(ser.validated_data)
-        data["msisdn"] = normalise_mobile(data["msisdn"])
-        member = services.add_member(_user(request), customer, **data)
+        member = services.add_member(_user(request), customer, **ser.validated_data)
         return Response(MemberSerializer(member, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Key persons (关键人) with attitude history", responses=KeyPersonSerializer(many=True))
@@ -169,19 +161,14 @@ class CustomerViewSet(
     def hierarchy(self, request: Request, pk: str) -> Response:
         customer = self.get_object()
         visible = Customer.objects.restrict(_user(request))
-        ancestors = []
-        parent_id = customer.parent_id
-        seen = {customer.pk}
-        while parent_id is not None and parent_id not in seen:
-            seen.add(parent_id)
-            parent = Customer.objects.filter(pk=parent_id).first()
-            if parent is None:
-                break
-            if visible.filter(pk=parent.pk).exists():
-                ancestors.append(parent)
-            parent_id = parent.parent_id
+        chain = services.ancestors(customer)
+        shown = set(visible.filter(pk__in=[c.pk for c in chain]).values_list("pk", flat=True))
         children = list(visible.filter(parent=customer).order_by("-monthly_spend")[:200])
-        data = {"ancestors": ancestors[::-1], "children": children, "rollup": services.rollup(customer)}
+        data = {
+            "ancestors": [c for c in chain if c.pk in shown],
+            "children": children,
+            "rollup": services.rollup(customer),
+        }
         return Response(HierarchySerializer(data).data)
 
     @extend_schema(
@@ -254,10 +241,7 @@ class MemberViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets
     def perform_update(self, serializer: Any) -> None:
         member = serializer.instance
         _writable(self.request, member.customer)
-        data = dict(serializer.validated_data)
-        if "msisdn" in data:
-            data["msisdn"] = normalise_mobile(data["msisdn"])
-        serializer.instance = services.update_member(_user(self.request), member, **data)
+        serializer.instance = services.update_member(_user(self.request), member, **serializer.validated_data)
 
 
 @extend_schema(tags=["customers"])
@@ -279,7 +263,3 @@ class KeyPersonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, views
         data = dict(serializer.validated_data)
         note = data.pop("note", "")
         serializer.instance = services.update_key_person(_user(self.request), person, note=note, **data)
-
-
-def get_visible_customer(user: User, pk: int) -> Customer:
-    return get_object_or_404(Customer.objects.restrict(user), pk=pk)

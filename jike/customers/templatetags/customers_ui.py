@@ -6,25 +6,12 @@ from typing import Any
 
 from django import forms, template
 from django.core.paginator import Page
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from jike.core.masking import phone_for
 
 register = template.Library()
-
-
-@register.simple_tag(takes_context=True)
-def include_optional(context: template.Context, name: str) -> SafeString | str:
-    """Render `name` with the current context, or nothing when another app has not shipped it yet."""
-    try:
-        tpl = get_template(name)
-    except TemplateDoesNotExist:
-        return ""
-    values: dict[str, Any] = {str(k): v for k, v in context.flatten().items()}
-    return tpl.render(values, context.get("request"))
 
 
 @register.filter

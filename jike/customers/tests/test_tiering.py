@@ -24,9 +24,7 @@ def seed_default_rules() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings, db):
-    # make_world hashes a dozen passwords; the production hasher costs seconds per test here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _seeded_rules(db):
     seed_default_rules()
 
 

@@ -17,7 +17,6 @@ from jike.customers.tests.test_tiering import seed_default_rules
 @pytest.fixture(autouse=True)
 def _fast(settings, db):
     seed_default_rules()
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.JIKE_JOBS_INLINE = True
 
 

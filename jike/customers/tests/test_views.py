@@ -21,12 +21,6 @@ from jike.customers.models import AttitudeChange, Customer, KeyPerson, Member, T
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    # The world fixture creates a dozen users; the production hasher would dominate test time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def client_for(user) -> Client:
     client = Client()
     client.force_login(user)

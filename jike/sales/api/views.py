@@ -13,6 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from jike.core.http import staff as _user
 from jike.core.models import User
 from jike.sales import cache as pipeline_cache
 from jike.sales import campaigns, reports, services
@@ -44,10 +45,6 @@ from jike.sales.models import (
 )
 
 GROUP_PARAM = OpenApiParameter("group_by", str, enum=list(reports.GROUPS), default="month")
-
-
-def _user(request: Request) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _lines(data: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:

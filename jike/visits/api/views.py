@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jike.core.models import User
+from jike.core.http import staff as _user
 from jike.customers.models import Customer
 from jike.visits import reports, services
 from jike.visits.api.serializers import (
@@ -31,10 +31,6 @@ from jike.visits.api.serializers import (
     VisitPlanSerializer,
 )
 from jike.visits.models import FollowUp, PlanStatus, VisitLog, VisitNorm, VisitPlan
-
-
-def _user(request: Request) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class VisitPlanFilterSet(filters.FilterSet):  # type: ignore[misc]

@@ -2,8 +2,6 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    # The world fixture creates a dozen users; the production hasher would dominate test time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def no_dashboard_cache(settings):
     # Tests compare figures right after changing data; the cache has its own test.
     settings.JIKE_DASHBOARD_CACHE_SECONDS = 0
