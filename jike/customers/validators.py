@@ -10,7 +10,8 @@ from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 
 # Mainland mobile numbers: 11 digits starting 13-19 (phonenumbers confirms the allocation).
-_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE_PATTERN = r"^1[3-9]\d{9}$"
+MOBILE_RE = re.compile(MOBILE_PATTERN)
 
 
 def normalise_credit_code(value: str) -> str:
@@ -40,7 +41,7 @@ def normalise_mobile(value: str) -> str:
 
 
 def is_valid_mobile(value: str) -> bool:
-    return bool(_MOBILE_RE.match(value))
+    return bool(MOBILE_RE.match(value))
 
 
 def validate_mobile(value: str) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from stdnum.cn import uscc
 
 from jike.core import audit
 from jike.core.errors import BusinessRuleError
@@ -29,7 +28,7 @@ from jike.customers.importers.common import (
 )
 from jike.customers.importers.reading import Table
 from jike.customers.models import Customer
-from jike.customers.validators import validate_credit_code
+from jike.customers.validators import normalise_credit_code, validate_credit_code
 
 CHUNK = 2_000
 TEXT_LIMITS = {"name": 128, "short_name": 64, "address": 255, "legal_representative": 64, "main_business": 255}
@@ -149,14 +148,14 @@ def validate(
     total = len(rows)
     for start in range(0, total, CHUNK):
         chunk = [(row, _cell_reader(cells, columns)) for row, cells in rows[start : start + CHUNK]]
-        codes = {uscc.compact(v["credit_code"]) for _, v in chunk if v["credit_code"]}
-        parents = {uscc.compact(v.get("parent", "")) for _, v in chunk if v.get("parent")}
+        codes = {normalise_credit_code(v["credit_code"]) for _, v in chunk if v["credit_code"]}
+        parents = {normalise_credit_code(v.get("parent", "")) for _, v in chunk if v.get("parent")}
         existing = {c.credit_code: c for c in Customer.objects.filter(credit_code__in=codes).select_related("grid")}
         allowed = set(writable.filter(credit_code__in=codes).values_list("credit_code", flat=True))
         known_parents = set(Customer.objects.filter(credit_code__in=parents).values_list("credit_code", flat=True))
         for row, values in chunk:
             outcome.total += 1
-            code = uscc.compact(values["credit_code"])
+            code = normalise_credit_code(values["credit_code"])
             ok = True
             if not code:
                 outcome.reject(row, col["credit_code"], "", "统一社会信用代码不能为空")
@@ -184,7 +183,7 @@ def validate(
                 field = "grid" if "grid" in data else "city"
                 outcome.reject(row, col[field], values[field], "不能把客户放到您的数据范围以外的单位")
                 ok = False
-            parent = uscc.compact(values.get("parent", ""))
+            parent = normalise_credit_code(values.get("parent", ""))
             if ok and parent:
                 if parent == code:
                     outcome.reject(row, col["parent"], parent, "上级单位不能是自己")

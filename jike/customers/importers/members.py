@@ -34,11 +34,10 @@ from jike.customers.importers.errors import FileProblem
 from jike.customers.importers.groups import GroupResolver
 from jike.customers.importers.reading import Table
 from jike.customers.models import Member
-from jike.customers.validators import normalise_mobile
+from jike.customers.validators import MOBILE_RE, normalise_mobile
 
 log = logging.getLogger(__name__)
 CHUNK = 20_000
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 STATUS = choice_lookup(
     MemberStatus,
@@ -96,7 +95,7 @@ class RowChecker:
         i_share = columns.get("unit_share", -1)
         reject = outcome.reject
         status_map, pay_map = STATUS, PAYMENT
-        mobile_match = _MOBILE.match
+        mobile_match = MOBILE_RE.match
         bool_map = BOOL_MAP
         date_of = parse_date
         for _, cells in chunk:

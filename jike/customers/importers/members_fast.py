@@ -17,9 +17,10 @@ import pyarrow.csv as pacsv
 
 from jike.customers.importers.common import Outcome, ProgressFn
 from jike.customers.importers.members import BOOL_MAP, NAME_MAX, PAYMENT, STATUS, RowChecker
+from jike.customers.validators import MOBILE_PATTERN
 
 BLOCK = 8 << 20
-MOBILE = r"^1[3-9]\d{9}$"
+MOBILE = MOBILE_PATTERN  # the same rule the validators apply
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 SHARE = r"^[1-9]\d?$"
 
