@@ -13,5 +13,4 @@ urlpatterns = [
     path("customers/<int:pk>/key-persons/<int:person_pk>/edit/", views.key_person_edit, name="key-person-edit"),
     path("customers/<int:pk>/members/add/", views.member_add, name="member-add"),
     path("customers/<int:pk>/events/add/", views.key_event_add, name="event-add"),
-    path("customers/imports/", views.imports_redirect, name="imports"),
 ]

@@ -21,7 +21,7 @@ from django.core.paginator import Paginator
 from django.db.models import Model, Prefetch
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -473,13 +473,3 @@ def key_event_add(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("大事记已添加"))
             return redirect(_detail_url(customer, "events"))
     return _form_page(request, customer, form, _("添加大事记"), "events")
-
-
-@login_required
-def imports_redirect(request: HttpRequest) -> HttpResponse:
-    """The old "customers:imports" entry point; the import pages live in the imports namespace."""
-    try:
-        return redirect(reverse("imports:index"))
-    except NoReverseMatch:
-        messages.info(request, _("导入功能尚未安装"))
-        return redirect("customers:list")
