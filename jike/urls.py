@@ -13,6 +13,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("jike.sales.api.urls")),
     path("", include("jike.planning.api.urls")),
     path("", include("jike.visits.api.urls")),
+    path("", include("jike.gateway.api.urls")),
 ]
 
 urlpatterns = [
@@ -28,6 +29,7 @@ urlpatterns = [
     path("", include("jike.sales.urls")),
     path("", include("jike.planning.urls")),
     path("", include("jike.visits.urls")),
+    path("", include("jike.gateway.urls")),
 ]
 # Uploaded files (imports with members' numbers) are never served as media: only through views
 # that check scope and log the download.

@@ -90,6 +90,18 @@ _TMP = "CREATE TEMP TABLE IF NOT EXISTS cdr_in ({}) ON COMMIT DELETE ROWS".forma
         for c in COLUMNS
     )
 )
+# binary COPY (about 5x less CPU per row than text COPY, which matters: it runs under the GIL)
+_COPY_TYPES = [
+    "float8"
+    if c in TIME_COLUMNS
+    else "int4"
+    if c in ("segments", "priority", "error_code")
+    else "bool"
+    if c == "billable"
+    else "text"
+    for c in COLUMNS
+]
+_COPY = f"COPY cdr_in ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 _INSERT = "INSERT INTO gateway_cdr ({cols}) SELECT {sel} FROM cdr_in ON CONFLICT (message_id) DO NOTHING".format(
     cols=", ".join(COLUMNS),
     sel=", ".join(f"CASE WHEN {c} > 0 THEN to_timestamp({c}) END" if c in TIME_COLUMNS else c for c in COLUMNS),
@@ -164,6 +176,8 @@ class CdrSink:
             log.warning("no CDR sink configured (cdr_dsn / parquet_dir): CDRs are discarded")
         if self.parquet_dir is not None:
             self._pool.submit(_warm_up_pyarrow)  # first use loads pyarrow and its time zone data (~1 s)
+        if self.dsn:
+            self._pool.submit(self._connect)  # connect (and import psycopg) before the traffic starts
         self._task = asyncio.get_running_loop().create_task(self._run(), name="cdr-writer")
 
     async def _run(self) -> None:
@@ -208,19 +222,30 @@ class CdrSink:
         elif self.parquet_dir is not None:
             self._write_parquet(rows)
 
-    def _write_pg(self, rows: list[Row]) -> None:
+    def _connect(self) -> Any:
         import psycopg
 
         if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self.dsn)
-            with self._conn.transaction():
-                self._conn.execute(_TMP)
-        conn = self._conn
+            try:
+                self._conn = psycopg.connect(self.dsn)
+                with self._conn.transaction():
+                    self._conn.execute(_TMP)
+            except Exception:
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = None
+                raise
+        return self._conn
+
+    def _write_pg(self, rows: list[Row]) -> None:
+        conn = self._connect()
         try:
             with conn.transaction(), conn.cursor() as cur:
-                with cur.copy(f"COPY cdr_in ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                with cur.copy(_COPY) as copy:
+                    copy.set_types(_COPY_TYPES)
+                    write = copy.write_row
                     for row in rows:
-                        copy.write_row(row)
+                        write(row)
                 cur.execute(_INSERT)
         except Exception:
             conn.close()

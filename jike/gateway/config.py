@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 SIGNATURE_MODES = ("none", "required", "added")
+ORDERING_MODES = ("destination", "account")
 CHARGING_MODES = ("package", "per_message", "content_class")
 
 
@@ -66,6 +67,8 @@ class Account:
     content_class: str = "notification"
     mo_addresses: tuple[str, ...] = ()
     enabled: bool = True
+    # upstream order guarantee: per destination number (default) or across the whole account
+    ordering: str = "destination"
 
     def check_password(self, password: str) -> bool:
         if self.password_sha256:
@@ -166,6 +169,9 @@ def _account(ent: dict[str, Any], data: dict[str, Any], products: dict[str, Prod
     if "password" not in data and "password_sha256" not in data:
         raise ConfigError(f"{system_id}: password or password_sha256 required")
     keywords = tuple(str(k) for k in data.get("keywords", []))
+    ordering = str(data.get("ordering", "destination"))
+    if ordering not in ORDERING_MODES:
+        raise ConfigError(f"{system_id}: unknown ordering {ordering!r}")
     return Account(
         system_id=system_id,
         enterprise_code=str(ent.get("code", "")),
@@ -187,6 +193,7 @@ def _account(ent: dict[str, Any], data: dict[str, Any], products: dict[str, Prod
         content_class=str(data.get("content_class", "notification")),
         mo_addresses=tuple(str(a) for a in data.get("mo_addresses", [])),
         enabled=bool(data.get("enabled", True)),
+        ordering=ordering,
     )
 
 

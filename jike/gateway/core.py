@@ -60,9 +60,13 @@ class Gateway:
         self.ids = IdGenerator()
         self.messages: dict[int, Message] = {}
         self.awaiting: dict[int, Message] = {}  # submitted upstream, waiting for a receipt
-        self.smsc_map: dict[tuple[str, str], Message] = {}
-        self.early_receipts: dict[tuple[str, str], tuple[str, int]] = {}
+        # per connector name: SMSC message id -> message awaiting its receipt, and receipts that
+        # arrived before their submit_sm_resp (shared by a connector and its replacement)
+        self.smsc_map: dict[str, dict[str, Message]] = {}
+        self.early_receipts: dict[str, dict[str, tuple[str, int]]] = {}
         self.outbox: dict[str, deque[Message]] = {}
+        self._outbox_dirty: set[str] = set()
+        self._outbox_turn = 0
         self._delivered_ids: list[int] = []
         self.receivers: dict[str, list[EsmeSession]] = {}
         self.bound: dict[str, set[EsmeSession]] = {}
@@ -173,11 +177,15 @@ class Gateway:
                 self._outbox_add(m)
             elif m.smsc_id:
                 self.awaiting[m.id] = m
-                self.smsc_map[(m.connector, m.smsc_id)] = m
+                self.smsc_map.setdefault(m.connector, {})[m.smsc_id] = m
 
     def _redispatch_recovered(self) -> None:
-        for m in self.messages.values():
+        accounts = self.snapshot.accounts
+        for m in sorted(self.messages.values(), key=lambda m: m.id):
             if m.kind == MT and not m.status and not m.smsc_id:
+                acc = accounts.get(m.system_id)
+                if acc is not None and acc.ordering == "account":
+                    m.okey = (m.system_id, m.queue)
                 self._dispatch(m)
 
     # --- north: binds --------------------------------------------------------------------------
@@ -280,28 +288,32 @@ class Gateway:
                 None,
             )
             return
+        body, dst, src, queue, connectors, segments, want_receipt, content_class, concat = ok
         msg = Message(
             self.ids.next(),
             MT,
             acc.system_id,
             acc.enterprise_code,
             acc.product,
-            ok.content_class,
-            ok.source,
-            ok.destination,
-            ok.body,
-            ok.queue,
-            ok.want_receipt,
-            ok.segments,
-            ok.connectors,
+            content_class,
+            src,
+            dst,
+            body,
+            queue,
+            want_receipt,
+            segments,
+            connectors,
             now,
-            ok.concat,
+            concat,
             sm.priority_flag,
         )
         msg.t_mono = t_mono
+        if acc.ordering == "account":
+            msg.okey = (acc.system_id, queue)
         self.messages[msg.id] = msg
-        msg.seg = self.store.append(msg.accept_record(), lambda ok_: self._accepted(session, seq, msg, ok_))
-        self.store.hold(msg.seg)
+        store = self.store
+        msg.seg = store.append(msg.accept_record(), lambda ok_: self._accepted(session, seq, msg, ok_))
+        store.hold(msg.seg)
 
     def _accepted(self, session: EsmeSession, seq: int, msg: Message, durable: bool) -> None:
         if not durable:
@@ -309,7 +321,7 @@ class Gateway:
             self.store.release(msg.seg)
             session.respond(pdu.SUBMIT_SM_RESP, pdu.ESME_RSYSERR, seq)
             return
-        session.respond(pdu.SUBMIT_SM_RESP, pdu.ESME_ROK, seq, format(msg.id, "x").encode() + b"\0")
+        session.respond(pdu.SUBMIT_SM_RESP, pdu.ESME_ROK, seq, msg.hid.encode() + b"\0")
         st = self.stats
         st.accepted += 1
         st.accepted_segments += msg.segments
@@ -335,21 +347,20 @@ class Gateway:
 
     # --- south: responses and receipts ---------------------------------------------------------
 
-    def submitted(
-        self, msg: Message, connector: str, smsc_id: str, on_durable: Callable[[bool], None] | None = None
-    ) -> None:
-        msg.connector = connector
+    def submitted(self, msg: Message, conn: Connector, smsc_id: str, on_durable: Callable[[bool], None]) -> None:
+        """The SMSC accepted msg (submit_sm_resp OK): record the id mapping (S record)."""
+        name = conn.name
+        msg.connector = name
         msg.smsc_id = smsc_id
-        msg.t_submit = time.time()
+        t = msg.t_submit = time.time()
         self.stats.upstream_submitted += 1
-        self.store.append(("S", msg.id, connector, smsc_id, msg.t_submit), on_durable)
-        key = (connector, smsc_id)
-        early = self.early_receipts.pop(key, None)
+        self.store.append(("S", msg.id, name, smsc_id, t), on_durable)
+        early = conn.early_receipts.pop(smsc_id, None) if conn.early_receipts else None
         if early is not None:
-            self._receipt(msg, early[0], early[1], None)
+            self._receipt(msg, early[0], early[1], None, 0)
             return
         self.awaiting[msg.id] = msg
-        self.smsc_map[key] = msg
+        conn.smsc_map[smsc_id] = msg
 
     def submit_failed(self, msg: Message, status: int) -> None:
         self.stats.upstream_failed += 1
@@ -357,25 +368,18 @@ class Gateway:
         self._finalize(msg, "REJECTD", status)
 
     def upstream_deliver(self, session: UpstreamSession, seq: int, body: bytes) -> None:
+        fields = pdu.receipt_fields(body)  # the common case, without building a ShortMessage
+        if fields is not None and fields[2] >= 0:
+            self._upstream_receipt(session, seq, fields[0], fields[1], fields[2])
+            return
         try:
             sm = pdu.decode_sm(body)
         except pdu.PDUError as exc:
             session.respond(pdu.DELIVER_SM_RESP, exc.status, seq)
             return
         if sm.esm_class & 0x3C == pdu.ESM_RECEIPT:
-            self.stats.receipts_in += 1
             smsc_id, stat, err = pdu.parse_receipt(sm)
-            key = (session.connector.name, smsc_id)
-            msg = self.smsc_map.pop(key, None)
-            if msg is None:
-                if len(self.early_receipts) < 10_000:
-                    self.early_receipts[key] = (stat, err)
-                else:
-                    self.stats.receipts_orphan += 1
-                session.respond(pdu.DELIVER_SM_RESP, pdu.ESME_ROK, seq, b"\0")
-                return
-            self.awaiting.pop(msg.id, None)
-            self._receipt(msg, stat, err, (session, seq))
+            self._upstream_receipt(session, seq, smsc_id, stat, err)
             return
         # mobile originated: route by the service number it was sent to
         sid = self.snapshot.mo_account(sm.destination_addr)
@@ -416,21 +420,37 @@ class Gateway:
         msg.seg = self.store.append(msg.accept_record(), done)
         self.store.hold(msg.seg)
 
-    def _receipt(self, msg: Message, stat: str, err: int, ack: tuple[UpstreamSession, int] | None) -> None:
-        msg.status, msg.err, msg.t_done = stat, err, time.time()
+    def _upstream_receipt(self, session: UpstreamSession, seq: int, smsc_id: str, stat: str, err: int) -> None:
+        self.stats.receipts_in += 1
+        conn = session.connector
+        msg = conn.smsc_map.pop(smsc_id, None)
+        if msg is None:
+            if len(conn.early_receipts) < 10_000:
+                conn.early_receipts[smsc_id] = (stat, err)
+            else:
+                self.stats.receipts_orphan += 1
+            session.respond(pdu.DELIVER_SM_RESP, pdu.ESME_ROK, seq, b"\0")
+            return
+        del self.awaiting[msg.id]
+        self._receipt(msg, stat, err, session, seq)
+
+    def _receipt(self, msg: Message, stat: str, err: int, session: UpstreamSession | None, seq: int) -> None:
+        """A final status from the SMSC: F record, then ack the SMSC (if it sent one) and finish."""
+        msg.status, msg.err = stat, err
+        t = msg.t_done = time.time()
 
         def done(ok: bool) -> None:
-            if ack is not None:
-                ack[0].respond(pdu.DELIVER_SM_RESP, pdu.ESME_ROK if ok else pdu.ESME_RSYSERR, ack[1], b"\0")
+            if session is not None:
+                session.respond(pdu.DELIVER_SM_RESP, pdu.ESME_ROK if ok else pdu.ESME_RSYSERR, seq, b"\0")
             self._finalized(msg)
 
-        self.store.append(("F", msg.id, stat, err, msg.t_done), done)
+        self.store.append(("F", msg.id, stat, err, t), done)
 
     def _finalize(self, msg: Message, stat: str, err: int) -> None:
         msg.status, msg.err, msg.t_done = stat, err, time.time()
         self.awaiting.pop(msg.id, None)
         if msg.smsc_id:
-            self.smsc_map.pop((msg.connector, msg.smsc_id), None)
+            self.smsc_map.get(msg.connector, {}).pop(msg.smsc_id, None)
         self.store.append(("F", msg.id, stat, err, msg.t_done))
         self._finalized(msg)
 
@@ -446,39 +466,60 @@ class Gateway:
     # --- north: receipts and MO to the enterprise ----------------------------------------------
 
     def _outbox_add(self, msg: Message) -> None:
-        q = self.outbox.get(msg.system_id)
+        sid = msg.system_id
+        q = self.outbox.get(sid)
         if q is None:
-            q = self.outbox[msg.system_id] = deque()
+            q = self.outbox[sid] = deque()
         q.append(msg)
-        if self.receivers.get(msg.system_id):
-            self.pump_outbox(msg.system_id)
+        self._schedule_outbox(sid)
+
+    def _schedule_outbox(self, sid: str) -> None:
+        """Pump sid's outbox once at the end of this loop iteration (batches the deliver_sm)."""
+        if sid not in self._outbox_dirty and self.receivers.get(sid):
+            self._outbox_dirty.add(sid)
+            if len(self._outbox_dirty) == 1:
+                asyncio.get_running_loop().call_soon(self._pump_outboxes)
+
+    def _pump_outboxes(self) -> None:
+        dirty, self._outbox_dirty = self._outbox_dirty, set()
+        for sid in dirty:
+            self.pump_outbox(sid)
 
     def pump_outbox(self, sid: str) -> None:
+        """Hand queued receipts / MO to the account's receiver binds, each up to its window."""
         q = self.outbox.get(sid)
         rx = self.receivers.get(sid)
         if not q or not rx:
             return
-        while q:
-            best = None
-            for s in rx:
-                if (
-                    not s.write_paused
-                    and len(s.inflight) < s.window
-                    and (best is None or len(s.inflight) < len(best.inflight))
-                ):
-                    best = s
-            if best is None:
+        n = len(rx)
+        self._outbox_turn = start = (self._outbox_turn + 1) % n  # rotate the first bind served
+        receipt_body = self._receipt_body
+        for k in range(n):
+            s = rx[(start + k) % n]
+            if s.write_paused or s.closed:
+                continue
+            room = s.window - len(s.inflight)
+            deliver = s.deliver
+            while room > 0 and q:
+                msg = q.popleft()
+                deliver(msg, msg.body if msg.kind == MO else receipt_body(msg))
+                room -= 1
+            if not q:
                 return
-            msg = q.popleft()
-            best.deliver(msg, msg.body if msg.kind == MO else self._receipt_body(msg))
 
     def _receipt_body(self, msg: Message) -> bytes:
-        hid = format(msg.id, "x")
-        state = pdu.MESSAGE_STATES.get(msg.status, 7 if msg.status not in FAILED_STATUSES else 8)
-        text = pdu.receipt_text(
-            hid, msg.status, msg.err, _smpp_time(msg.t_accept), _smpp_time(msg.t_done or msg.t_accept)
+        status = msg.status
+        state = pdu.MESSAGE_STATES.get(status, 7 if status not in FAILED_STATUSES else 8)
+        return pdu.receipt_body(
+            msg.dst,
+            msg.src,
+            msg.hid,
+            status,
+            msg.err,
+            _smpp_time(msg.t_accept),
+            _smpp_time(msg.t_done or msg.t_accept),
+            state,
         )
-        return pdu.encode_receipt(msg.dst, msg.src, text, hid, state)
 
     def esme_delivered(self, session: EsmeSession, msg: Message, status: int) -> None:
         if status in (0x64, pdu.ESME_RTHROTTLED, pdu.ESME_RMSGQFUL):
@@ -496,7 +537,7 @@ class Gateway:
         else:
             self.stats.receipts_out += 1
             self._maybe_finished(msg)
-        self.pump_outbox(session.system_id)
+        self._schedule_outbox(session.system_id)
 
     def _flush_delivered(self) -> None:
         ids, self._delivered_ids = self._delivered_ids, []
@@ -507,7 +548,7 @@ class Gateway:
 
     def _cdr_row(self, m: Message) -> tuple[Any, ...]:
         return (
-            format(m.id, "x"),
+            m.hid,
             m.kind,
             m.enterprise,
             m.system_id,
@@ -656,7 +697,8 @@ class Gateway:
                 c.name: {
                     "state": c.state(),
                     "binds": sum(1 for s in c.sessions if s.bound),
-                    "queued": [len(q) for q in c.queues],
+                    "queued": c.depths(),
+                    "parked": sum(c.parked_counts),
                     "inflight": c.inflight,
                     "submitted": c.submitted,
                     "throttled": c.throttled,

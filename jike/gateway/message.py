@@ -27,8 +27,10 @@ class Message:
         "dst",
         "enterprise",
         "err",
+        "hid",
         "id",
         "kind",
+        "okey",
         "priority",
         "product",
         "queue",
@@ -66,6 +68,7 @@ class Message:
         priority: int = 0,
     ) -> None:
         self.id = mid
+        self.hid = format(mid, "x")  # the id the enterprise sees (submit_sm_resp, receipts, CDRs)
         self.kind = kind
         self.system_id = system_id
         self.enterprise = enterprise
@@ -93,10 +96,8 @@ class Message:
         self.seg = 0
         self.delivered = not want_receipt
         self.cdr_done = False
-
-    @property
-    def hex_id(self) -> str:
-        return format(self.id, "x")
+        # upstream ordering key: at most one message per key is in flight to an SMSC at a time
+        self.okey: tuple[Any, ...] = (system_id, dst, queue)
 
     def accept_record(self) -> tuple[Any, ...]:
         return (

@@ -131,8 +131,8 @@ class GatewayCollector(Collector):
         yield c
         g = GaugeMetricFamily("jike_gateway_queue_depth", "queued messages", labels=["connector", "queue"])
         for conn in gw.connectors.values():
-            for qname, q in zip(("emergency", "normal", "bulk"), conn.queues, strict=True):
-                g.add_metric([conn.name, qname], len(q))
+            for qname, depth in zip(("emergency", "normal", "bulk"), conn.depths(), strict=True):
+                g.add_metric([conn.name, qname], depth)
         yield g
         g = GaugeMetricFamily("jike_gateway_inflight", "submit_sm awaiting a response", labels=["connector"])
         for conn in gw.connectors.values():

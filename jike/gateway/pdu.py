@@ -282,7 +282,7 @@ def decode_sm(body: bytes) -> ShortMessage:
         source_addr.decode("latin-1"),
         dest.decode("latin-1"),
         short_message,
-        service_type.decode("latin-1"),
+        service_type.decode("latin-1") if service_type else "",
         src_ton,
         src_npi,
         dst_ton,
@@ -290,8 +290,8 @@ def decode_sm(body: bytes) -> ShortMessage:
         esm_class,
         protocol_id,
         priority,
-        schedule.decode("latin-1"),
-        validity.decode("latin-1"),
+        schedule.decode("latin-1") if schedule else "",
+        validity.decode("latin-1") if validity else "",
         registered,
         replace,
         data_coding,
@@ -427,6 +427,20 @@ def encode_receipt(source: str, destination: str, text: bytes, message_id: str, 
     )
 
 
+def receipt_body(
+    source: str, destination: str, message_id: str, stat: str, err: int, submit_date: str, done_date: str, state: int
+) -> bytes:
+    """``encode_receipt(source, destination, receipt_text(...), message_id, state)`` in one go."""
+    text = (
+        f"id:{message_id} sub:001 dlvrd:{'001' if stat == 'DELIVRD' else '000'} submit date:{submit_date} "
+        f"done date:{done_date} stat:{stat} err:{err:03d} text:"
+    )
+    return (
+        f"\0\0\0{source}\0\0\0{destination}\0\x04\0\0\0\0\0\0\0\0{chr(len(text))}{text}"
+        f"\0\x1e\0{chr(len(message_id) + 1)}{message_id}\0\x04\x27\0\x01{chr(state)}"
+    ).encode("latin-1")
+
+
 def parse_receipt(sm: ShortMessage) -> tuple[str, str, int]:
     """Return (smsc message id, stat, err) of a delivery receipt."""
     tlvs = sm.tlvs
@@ -454,3 +468,65 @@ def parse_receipt(sm: ShortMessage) -> tuple[str, str, int]:
 
 
 _STATE_NAMES = {v: k for k, v in MESSAGE_STATES.items()}
+_STATE_BY_OCTET = {bytes((v,)): k for k, v in MESSAGE_STATES.items()}
+_NOT_A_RECEIPT = ("", "", -1)
+
+
+def receipt_fields(body: bytes) -> tuple[str, str, int] | None:
+    """Fast path for the commonest deliver_sm: a well-formed delivery receipt.
+
+    Returns (smsc message id, stat, err) exactly as ``parse_receipt(decode_sm(body))`` would,
+    ``("", "", -1)`` when the body is well formed but not a receipt (MO), and None when anything is
+    unusual (the caller then takes the general path, which also reports malformed PDUs).
+    """
+    find = body.find
+    n = len(body)
+    p = find(b"\0", 0, 7)
+    if p < 0:
+        return None
+    p = find(b"\0", p + 3, p + 25)  # source_addr after ton, npi
+    if p < 0:
+        return None
+    p = find(b"\0", p + 3, p + 25)  # destination_addr after ton, npi
+    if p < 0 or p + 4 > n:
+        return None
+    if body[p + 1] & 0x3C != ESM_RECEIPT:
+        return _NOT_A_RECEIPT
+    p = find(b"\0", p + 4, p + 22)  # schedule_delivery_time
+    if p < 0:
+        return None
+    p = find(b"\0", p + 1, p + 19)  # validity_period
+    if p < 0 or p + 6 > n:
+        return None
+    start = p + 6
+    pos = start + body[p + 5]
+    if pos > n:
+        return None
+    raw_id: bytes | None = None
+    state: bytes | None = None
+    payload: bytes | None = None
+    unpack = _TLV_HEAD.unpack_from
+    while pos + 4 <= n:
+        tag, length = unpack(body, pos)
+        pos += 4
+        end = pos + length
+        if tag == TAG_RECEIPTED_MESSAGE_ID:
+            raw_id = body[pos:end]
+        elif tag == TAG_MESSAGE_STATE:
+            state = body[pos:end]
+        elif tag == TAG_MESSAGE_PAYLOAD:
+            payload = body[pos:end]
+        pos = end
+    if pos != n or raw_id is None or not state:
+        return None
+    stat = _STATE_BY_OCTET.get(state[:1])
+    if stat is None:
+        return None
+    text = body[start : start + body[p + 5]] or payload or b""
+    err = 0
+    at = text.find(b" err:")
+    if at >= 0:
+        digits = text[at + 5 : at + 8]
+        if digits.isdigit():
+            err = int(digits)
+    return raw_id.rstrip(b"\0").decode("latin-1"), stat, err

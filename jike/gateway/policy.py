@@ -17,9 +17,8 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from jike.gateway import pdu, text
 from jike.gateway.config import Account, Snapshot, normalize_number
@@ -53,8 +52,9 @@ class Rejected(Exception):
         self.status = REASONS[reason] if status is None else status
 
 
-@dataclass(slots=True)
-class Accepted:
+class Accepted(NamedTuple):
+    """What the pipeline hands to the gateway for an accepted submit_sm (a plain tuple)."""
+
     body: bytes  # the submit_sm body to send upstream (registered_delivery forced on)
     destination: str
     source: str
@@ -66,16 +66,18 @@ class Accepted:
     concat: tuple[int, int, int] | None
 
 
-_day_cache: list[Any] = [-1, ""]
+_day_cache: list[Any] = [0.0, 0.0, ""]  # [start, end) of the cached day, its name
 
 
 def _shanghai_day(now: float) -> str:
     """The Asia/Shanghai calendar day (quota days), cached per day."""
-    day = int((now + 8 * 3600) // 86400)
-    if day != _day_cache[0]:
-        _day_cache[0] = day
-        _day_cache[1] = time.strftime("%Y-%m-%d", time.gmtime(now + 8 * 3600))
-    return str(_day_cache[1])
+    cache = _day_cache
+    if not cache[0] <= now < cache[1]:
+        day = (now + 8 * 3600) // 86400
+        cache[0] = day * 86400 - 8 * 3600
+        cache[1] = cache[0] + 86400
+        cache[2] = time.strftime("%Y-%m-%d", time.gmtime(now + 8 * 3600))
+    return str(cache[2])
 
 
 class FlowControl:
@@ -97,12 +99,14 @@ class FlowControl:
     def check(self, account: Account, now: float) -> str | None:
         """Reserve one message for the account; return the reason if over its limits."""
         sid = account.system_id
-        if account.daily_quota:
+        quota = account.daily_quota
+        if quota:
             day = _shanghai_day(now)
             if day != self.day:
                 self.day = day
                 self.used = {}
-            if self.used.get(sid, 0) >= account.daily_quota:
+            used = self.used.get(sid, 0)
+            if used >= quota:
                 return "quota"
         if account.rate:
             win = self.windows.get(sid)
@@ -114,8 +118,8 @@ class FlowControl:
             if len(win) >= account.rate:
                 return "rate"
             win.append(now)
-        if account.daily_quota:
-            self.used[sid] = self.used.get(sid, 0) + 1
+        if quota:
+            self.used[sid] = used + 1
         return None
 
     def save(self) -> None:
@@ -136,28 +140,36 @@ def evaluate(snap: Snapshot, account: Account, sm: pdu.ShortMessage, flow: FlowC
     # 1. access: source address must be one of the account's service numbers (if configured)
     if account.mo_addresses and not sm.source_addr.startswith(account.mo_addresses):
         raise Rejected("access")
-    destination = normalize_number(sm.destination_addr)
-    if not destination.isdigit():
-        raise Rejected("route")
+    destination = sm.destination_addr
+    if not destination.isdigit() or len(destination) == 13:  # 11 plain digits need no normalising
+        destination = normalize_number(destination)
+        if not destination.isdigit():
+            raise Rejected("route")
 
     # 2. content: decode text (for signature/keywords) and count segments
-    payload = sm.tlvs.get(pdu.TAG_MESSAGE_PAYLOAD)
-    if payload is not None and sm.short_message:
-        raise Rejected("content", pdu.ESME_RINVMSGLEN)
-    octets = payload if payload is not None else sm.short_message
+    tlvs = sm.tlvs
+    payload = tlvs.get(pdu.TAG_MESSAGE_PAYLOAD) if tlvs else None
+    octets = sm.short_message
+    if payload is not None:
+        if octets:
+            raise Rejected("content", pdu.ESME_RINVMSGLEN)
+        octets = payload
     concat: tuple[int, int, int] | None = None
     try:
         if sm.esm_class & pdu.ESM_UDHI and payload is None:
             info, octets = text.split_udh(octets)
             if info is not None:
                 concat = (info.ref, info.total, info.seq)
-        elif pdu.TAG_SAR_MSG_REF_NUM in sm.tlvs:
+        elif tlvs and pdu.TAG_SAR_MSG_REF_NUM in tlvs:
             concat = (
-                int.from_bytes(sm.tlvs[pdu.TAG_SAR_MSG_REF_NUM], "big"),
-                sm.tlvs.get(pdu.TAG_SAR_TOTAL_SEGMENTS, b"\x01")[0],
-                sm.tlvs.get(pdu.TAG_SAR_SEGMENT_SEQNUM, b"\x01")[0],
+                int.from_bytes(tlvs[pdu.TAG_SAR_MSG_REF_NUM], "big"),
+                tlvs.get(pdu.TAG_SAR_TOTAL_SEGMENTS, b"\x01")[0],
+                tlvs.get(pdu.TAG_SAR_SEGMENT_SEQNUM, b"\x01")[0],
             )
-        content = text.decode(octets, sm.data_coding)
+        if sm.data_coding == text.DC_UCS2 and not len(octets) % 2:
+            content: str | None = octets.decode("utf-16-be")
+        else:
+            content = text.decode(octets, sm.data_coding)
     except (text.TextError, UnicodeDecodeError, IndexError):
         raise Rejected("content") from None
     segments = 1 if concat is not None else text.segments_for(len(octets), sm.data_coding, content)
@@ -229,13 +241,13 @@ def evaluate(snap: Snapshot, account: Account, sm: pdu.ShortMessage, flow: FlowC
     else:
         content_class = account.content_class
     return Accepted(
-        body=body or pdu.encode_sm(sm),
-        destination=destination,
-        source=sm.source_addr,
-        queue=queue,
-        connectors=connectors,
-        segments=segments,
-        want_receipt=want_receipt,
-        content_class=content_class,
-        concat=concat,
+        body or pdu.encode_sm(sm),
+        destination,
+        sm.source_addr,
+        queue,
+        connectors,
+        segments,
+        want_receipt,
+        content_class,
+        concat,
     )

@@ -1,11 +1,14 @@
 """The write-ahead store: an append-only segment log with group commit.
 
-Every record is framed as ``length (u32) | crc32 (u32) | payload`` where the payload is a
-``marshal``-encoded tuple of plain values (the first element is the record type).  The hot path
-appends records to an in-memory batch; one writer drains the batch with a single ``write`` and
+A record is a tuple of plain values (the first element is the record type).  The hot path
+appends records to an in-memory batch; one writer encodes the whole batch as one frame
+``length (u32) | crc32 (u32) | marshal(list of records)``, writes it with a single ``write`` and
 ``fsync`` in a worker thread and then runs the callbacks of that batch (this is where the
 gateway sends submit_sm_resp / deliver_sm_resp).  While one batch is being synced the next one
-fills up, so the fsync cost is shared by every message of a batch (group commit).
+fills up, so the fsync cost is shared by every message of a batch (group commit).  A batch is
+acknowledged only as a whole, after its fsync, so a torn batch at the tail (a crash in the
+middle of its write) holds nothing anybody was told about, and recovery drops it whole.  Logs
+written before batch framing hold one frame per record (a marshalled tuple); both are read.
 
 Segments are numbered files ``wal-00000001.log``.  The gateway holds a reference on the segment
 where each unfinished message was accepted; a segment is deleted when it and every older
@@ -41,7 +44,7 @@ class Store:
         self.segment = 0
         self._fd = -1
         self._size = 0
-        self._buf: list[bytes] = []
+        self._buf: list[tuple[Any, ...]] = []
         self._cbs: list[Callback] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -91,7 +94,11 @@ class Store:
                     record = marshal.loads(payload)
                 except (EOFError, ValueError, TypeError):
                     break
-                yield seg, record
+                if isinstance(record, list):  # a batch frame
+                    for rec in record:
+                        yield seg, rec
+                else:  # one record per frame (logs written by older versions)
+                    yield seg, record
                 pos = end
             if pos != n:
                 log.warning("truncating torn WAL tail", extra={"segment": seg, "at": pos, "size": n})
@@ -120,9 +127,11 @@ class Store:
         self._delete_free_prefix()
 
     def append(self, record: tuple[Any, ...], callback: Callback | None = None) -> int:
-        """Queue a record for the next group commit; returns the segment it lands in."""
-        payload = marshal.dumps(record)
-        self._buf.append(_FRAME.pack(len(payload), zlib.crc32(payload)) + payload)
+        """Queue a record for the next group commit; returns the segment it lands in.
+
+        The record must not be changed afterwards (it is encoded when its batch is written).
+        """
+        self._buf.append(record)
         if callback is not None:
             self._cbs.append(callback)
         if not self._wake.is_set():
@@ -133,14 +142,16 @@ class Store:
     def pending(self) -> int:
         return len(self._buf)
 
-    def _write_sync(self, data: bytes) -> float:
+    def _write_sync(self, records: list[tuple[Any, ...]]) -> tuple[float, int]:
         t0 = time.perf_counter()
+        payload = marshal.dumps(records)
+        data = _FRAME.pack(len(payload), zlib.crc32(payload)) + payload
         view = memoryview(data)
         while view:
             written = os.write(self._fd, view)
             view = view[written:]
         os.fsync(self._fd)
-        return time.perf_counter() - t0
+        return time.perf_counter() - t0, len(data)
 
     async def _writer(self) -> None:
         loop = asyncio.get_running_loop()
@@ -153,18 +164,19 @@ class Store:
                 continue
             buf, cbs = self._buf, self._cbs
             self._buf, self._cbs = [], []
-            data = b"".join(buf)
             ok = True
+            size = 0
             try:
-                self.fsync_seconds_total += await loop.run_in_executor(self._pool, self._write_sync, data)
-            except OSError:
+                seconds, size = await loop.run_in_executor(self._pool, self._write_sync, buf)
+                self.fsync_seconds_total += seconds
+            except (OSError, ValueError):
                 log.exception("WAL write failed")
                 ok = False
             self.batches += 1
             self.records += len(buf)
             self.last_batch_records = len(buf)
-            self.bytes_written += len(data)
-            self._size += len(data)
+            self.bytes_written += size
+            self._size += size
             for cb in cbs:
                 try:
                     cb(ok)

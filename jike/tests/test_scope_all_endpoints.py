@@ -51,6 +51,9 @@ NOT_CUSTOMER_DATA: dict[str, str] = {
     "campaign-list": "organisation-scoped, not customer data (tested in sales/tests/test_api.py)",
     "campaign-detail": "organisation-scoped, not customer data",
     "campaign-results": "organisation-scoped, not customer data",
+    "gatewayconnector-detail": "gateway connectors: province configuration (gateway/tests/test_platform_api.py)",
+    "gatewayroute-detail": "gateway routes: province configuration",
+    "gatewaylist-detail": "global black list and keywords: province configuration",
 }
 
 

@@ -30,7 +30,9 @@ from jike.customers.models import (
 )
 
 LOADED_MODELS: list[Any] = [Customer, TierChange, TeamAssignment, Member, KeyPerson, AttitudeChange, KeyEvent]
-EXTRA_GENERATORS = ("jike.catalog.demo", "jike.sales.demo", "jike.planning.demo", "jike.visits.demo")
+EXTRA_GENERATORS = (
+    "jike.catalog.demo", "jike.sales.demo", "jike.planning.demo", "jike.visits.demo", "jike.gateway.demo",
+)  # fmt: skip
 
 
 class AlreadyLoaded(Exception):

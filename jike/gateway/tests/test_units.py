@@ -239,3 +239,78 @@ def test_read_side_models_match_the_tables_the_gateway_writes():
     charge_cols = [f.column for f in MonthlyCharge._meta.local_fields if f.column]
     for col in charge_cols:
         assert col in DDL
+
+
+@pytest.mark.parametrize(
+    ("stat", "err", "state"), [("DELIVRD", 0, 2), ("UNDELIV", 1, 5), ("REJECTD", 69, 8), ("UNKNOWN", 1234, 7)]
+)
+def test_one_step_receipt_body_matches_the_two_step_encoder(stat, err, state):
+    text = pdu.receipt_text("18f3a2b4c5d6", stat, err, "2611221000", "2611221001")
+    two_step = pdu.encode_receipt("13912345678", "1069001", text, "18f3a2b4c5d6", state)
+    one_step = pdu.receipt_body("13912345678", "1069001", "18f3a2b4c5d6", stat, err, "2611221000", "2611221001", state)
+    assert one_step == two_step
+
+
+def test_fast_receipt_parser_agrees_with_the_general_one():
+    def receipt(**kw):
+        return smpplib_pdu("deliver_sm", source_addr="13912345678", destination_addr="1069001", **kw)[16:]
+
+    text = b"id:ABC123 sub:001 dlvrd:001 submit date:2611221000 done date:2611221000 stat:DELIVRD err:000 text:"
+    bodies = [
+        receipt(esm_class=4, short_message=text, receipted_message_id="ABC123", message_state=2),
+        receipt(
+            esm_class=4, short_message=text.replace(b"err:000", b"err:042"), receipted_message_id="X9", message_state=5
+        ),
+        receipt(esm_class=4, short_message=b"", message_payload=text, receipted_message_id="P1", message_state=2),
+    ]
+    for body in bodies:
+        assert pdu.receipt_fields(body) == pdu.parse_receipt(pdu.decode_sm(body))
+    # no TLVs (id and stat only in the text) or an unknown state: the general path decides
+    assert pdu.receipt_fields(receipt(esm_class=4, short_message=text)) is None
+    assert (
+        pdu.receipt_fields(receipt(esm_class=4, short_message=text, receipted_message_id="A", message_state=99)) is None
+    )
+    # malformed: truncated TLV, trailing garbage
+    assert pdu.receipt_fields(bodies[0][:-1]) is None
+    assert pdu.receipt_fields(bodies[0] + b"\0") is None
+    # MO (not a receipt)
+    mo = receipt(esm_class=0, short_message="你好".encode("utf-16-be"), data_coding=8)
+    assert pdu.receipt_fields(mo) == ("", "", -1)
+
+
+def test_store_reads_batch_frames_and_older_per_record_frames(tmp_path):
+    import marshal
+    import struct
+    import zlib
+
+    def frame(obj):
+        payload = marshal.dumps(obj)
+        return struct.pack(">II", len(payload), zlib.crc32(payload)) + payload
+
+    # a segment written by the previous version: one frame per record
+    (tmp_path / "wal-00000001.log").write_bytes(frame(("A", 1, "x")) + frame(("S", 1, "c", "id1", 1.0)))
+
+    async def scenario():
+        store = Store(tmp_path)
+        old = [r for _, r in store.recover()]
+        assert old == [("A", 1, "x"), ("S", 1, "c", "id1", 1.0)]
+        store.hold(1)  # message 1 is unfinished: its segment stays
+        store.open()  # a new segment, one frame per group commit
+        for i in range(2, 6):
+            store.append(("A", i, "y"))
+        await store.flush()
+        await store.close()
+
+    asyncio.run(scenario())
+    data = (tmp_path / "wal-00000002.log").read_bytes()
+    length, _crc = struct.unpack_from(">II", data)
+    first = marshal.loads(data[8 : 8 + length])
+    assert isinstance(first, list) and [r[1] for r in first if r[0] == "A"] == [2, 3, 4, 5], (
+        "one group commit, one frame"
+    )
+    got = [r for _, r in Store(tmp_path).recover()]
+    assert [r[1] for r in got if r[0] == "A"] == [1, 2, 3, 4, 5]
+    # a torn batch is dropped whole (none of its records was acknowledged)
+    (tmp_path / "wal-00000002.log").write_bytes(data[: 8 + length - 3])
+    got = [r for _, r in Store(tmp_path).recover()]
+    assert [r[1] for r in got if r[0] == "A"] == [1]
