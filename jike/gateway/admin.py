@@ -35,7 +35,7 @@ async def start_admin(gateway: Gateway, host: str, port: int) -> asyncio.Server:
             elif path == "/status":
                 body = json.dumps(gateway.status(), ensure_ascii=False).encode()
             elif path == "/reload" and method == "POST":
-                ok = gateway.reload()
+                ok = await gateway.reload()
                 code = 200 if ok else 500
                 body = json.dumps({"reloaded": ok, "snapshot": gateway.snapshot.version}).encode()
             else:

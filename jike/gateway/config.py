@@ -7,6 +7,8 @@ and swaps it in, so the hot path never sees a half-applied change.
 
 from __future__ import annotations
 
+import codecs
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -69,6 +71,8 @@ class Account:
     enabled: bool = True
     # upstream order guarantee: per destination number (default) or across the whole account
     ordering: str = "destination"
+    # highest priority_flag the account may use (0-3; 3 = no limit, the default of older snapshots)
+    max_priority: int = 3
 
     def check_password(self, password: str) -> bool:
         if self.password_sha256:
@@ -114,7 +118,7 @@ class Snapshot:
     route_lengths: tuple[int, ...]
     connectors: dict[str, ConnectorConfig]
     mo_routes: dict[str, str]  # service number prefix -> system_id
-    raw: dict[str, Any]
+    raw: dict[str, Any]  # the file's top-level items except `enterprises` (parsed into `accounts`)
 
     def route(self, destination: str) -> tuple[str, ...] | None:
         routes = self.routes
@@ -138,6 +142,31 @@ def _keyword_re(words: list[str] | tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(w) for w in cleaned), re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=4096)
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """Parsed once per distinct network (accounts of one enterprise usually share theirs)."""
+    return ipaddress.ip_network(text, strict=False)
+
+
+KeywordCache = dict[tuple[str, ...], "re.Pattern[str] | None"]
+
+# Compiled keyword patterns of the last parsed snapshot, by keyword tuple. Compiling is most of the
+# cost of loading a large snapshot; accounts sharing a keyword set share one pattern, and a reload
+# compiles only the sets that are new. Replaced (not grown) by every parse, so it holds at most the
+# sets of one snapshot. Swapping a dict is atomic, so parses in worker threads may race harmlessly.
+_keyword_cache: KeywordCache = {}
+
+
+def _cached_keyword_re(words: tuple[str, ...], used: KeywordCache) -> re.Pattern[str] | None:
+    try:
+        return used[words]
+    except KeyError:
+        pass
+    pattern = _keyword_cache.get(words) if words in _keyword_cache else _keyword_re(words)
+    used[words] = pattern
+    return pattern
+
+
 def _product(code: str, data: dict[str, Any]) -> Product:
     mode = data.get("mode", "per_message")
     if mode not in CHARGING_MODES:
@@ -153,7 +182,9 @@ def _product(code: str, data: dict[str, Any]) -> Product:
     )
 
 
-def _account(ent: dict[str, Any], data: dict[str, Any], products: dict[str, Product]) -> Account:
+def _account(
+    ent: dict[str, Any], data: dict[str, Any], products: dict[str, Product], patterns: KeywordCache
+) -> Account:
     system_id = str(data["system_id"])
     if not 0 < len(system_id) <= 15:
         raise ConfigError(f"system_id {system_id!r} must be 1-15 characters")
@@ -172,13 +203,20 @@ def _account(ent: dict[str, Any], data: dict[str, Any], products: dict[str, Prod
     ordering = str(data.get("ordering", "destination"))
     if ordering not in ORDERING_MODES:
         raise ConfigError(f"{system_id}: unknown ordering {ordering!r}")
+    try:
+        allowed_ips = tuple(_network(str(ip)) for ip in data.get("allowed_ips", []))
+    except ValueError as exc:
+        raise ConfigError(f"{system_id}: {exc}") from None
+    max_priority = data.get("max_priority", 3)
+    if not isinstance(max_priority, int) or isinstance(max_priority, bool) or not 0 <= max_priority <= 3:
+        raise ConfigError(f"{system_id}: max_priority must be 0-3, not {max_priority!r}")
     return Account(
         system_id=system_id,
         enterprise_code=str(ent.get("code", "")),
         enterprise_name=str(ent.get("name", "")),
         password=str(data.get("password", "")),
         password_sha256=str(data.get("password_sha256", "")),
-        allowed_ips=tuple(ipaddress.ip_network(ip, strict=False) for ip in data.get("allowed_ips", [])),
+        allowed_ips=allowed_ips,
         max_binds=int(data.get("max_binds", 4)),
         signature=signature,
         signature_mode=mode,
@@ -186,7 +224,7 @@ def _account(ent: dict[str, Any], data: dict[str, Any], products: dict[str, Prod
         whitelist=frozenset(normalize_number(n) for n in data.get("whitelist", [])),
         whitelist_mode=bool(data.get("whitelist_mode", False)),
         keywords=keywords,
-        keyword_re=_keyword_re(keywords),
+        keyword_re=_cached_keyword_re(keywords, patterns),
         rate=int(data.get("rate", 0)),
         daily_quota=int(data.get("daily_quota", 0)),
         product=product,
@@ -194,6 +232,7 @@ def _account(ent: dict[str, Any], data: dict[str, Any], products: dict[str, Prod
         mo_addresses=tuple(str(a) for a in data.get("mo_addresses", [])),
         enabled=bool(data.get("enabled", True)),
         ordering=ordering,
+        max_priority=max_priority,
     )
 
 
@@ -219,9 +258,10 @@ def parse_snapshot(data: dict[str, Any]) -> Snapshot:
     products = {code: _product(code, p) for code, p in data.get("products", {}).items()}
     accounts: dict[str, Account] = {}
     mo_routes: dict[str, str] = {}
+    patterns: KeywordCache = {}
     for ent in data.get("enterprises", []):
         for acc_data in ent.get("accounts", []):
-            acc = _account(ent, acc_data, products)
+            acc = _account(ent, acc_data, products, patterns)
             if acc.system_id in accounts:
                 raise ConfigError(f"duplicate system_id {acc.system_id}")
             accounts[acc.system_id] = acc
@@ -237,6 +277,8 @@ def parse_snapshot(data: dict[str, Any]) -> Snapshot:
         for prefix in r.get("prefixes", [r.get("prefix", "")]):
             routes[str(prefix)] = names
     lengths = tuple(sorted({len(p) for p in routes}, reverse=True))
+    global _keyword_cache
+    _keyword_cache = patterns
     return Snapshot(
         version=str(data.get("version", "")),
         accounts=accounts,
@@ -247,20 +289,79 @@ def parse_snapshot(data: dict[str, Any]) -> Snapshot:
         route_lengths=lengths,
         connectors=connectors,
         mo_routes=mo_routes,
-        raw=data,
+        raw={k: v for k, v in data.items() if k != "enterprises"},
     )
+
+
+_DECODER = json.JSONDecoder()
+_WS = re.compile(r"[ \t\n\r]*")
+_SPLIT_DEPTH = 4  # top object -> enterprises list -> enterprise object -> accounts list -> account (whole)
+
+
+def _decode(s: str, i: int, depth: int) -> tuple[Any, int]:
+    """Like json's raw_decode at s[i:], but containers down to `depth` levels are decoded one member
+    at a time, so no single C call (which holds the GIL) decodes more than one account."""
+    i = _WS.match(s, i).end()  # type: ignore[union-attr]
+    c = s[i : i + 1]
+    if depth == 0 or c not in ("{", "["):
+        return _DECODER.raw_decode(s, i)
+    close = "}" if c == "{" else "]"
+    out_d: dict[str, Any] = {}
+    out_l: list[Any] = []
+    i = _WS.match(s, i + 1).end()  # type: ignore[union-attr]
+    if s[i : i + 1] == close:
+        return (out_d if c == "{" else out_l), i + 1
+    while True:
+        if c == "{":
+            if s[i : i + 1] != '"':
+                raise json.JSONDecodeError("Expecting property name enclosed in double quotes", s, i)
+            key, i = _DECODER.raw_decode(s, i)
+            i = _WS.match(s, i).end()  # type: ignore[union-attr]
+            if s[i : i + 1] != ":":
+                raise json.JSONDecodeError("Expecting ':' delimiter", s, i)
+            out_d[key], i = _decode(s, i + 1, depth - 1)
+        else:
+            value, i = _decode(s, i, depth - 1)
+            out_l.append(value)
+        i = _WS.match(s, i).end()  # type: ignore[union-attr]
+        sep = s[i : i + 1]
+        if sep == close:
+            return (out_d if c == "{" else out_l), i + 1
+        if sep != ",":
+            raise json.JSONDecodeError(f"Expecting ',' or '{close}' delimiter", s, i)
+        i = _WS.match(s, i + 1).end()  # type: ignore[union-attr]
+
+
+def loads_stepwise(s: str) -> Any:
+    """json.loads for a snapshot, in small steps (see _decode): a reload parses in a worker thread,
+    and the event loop gets the GIL back between two steps instead of waiting for the whole file."""
+    value, end = _decode(s, 0, _SPLIT_DEPTH)
+    end = _WS.match(s, end).end()  # type: ignore[union-attr]
+    if end != len(s):
+        raise json.JSONDecodeError("Extra data", s, end)
+    return value
+
+
+def _read_text(path: Path) -> tuple[str, bytes]:
+    data = path.read_bytes()  # the read itself releases the GIL; decode 1 MiB at a time
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    parts = [decoder.decode(view[i : i + (1 << 20)]) for i in range(0, len(data), 1 << 20)]
+    parts.append(decoder.decode(b"", final=True))
+    return "".join(parts), data
 
 
 def load_snapshot(path: str | Path) -> Snapshot:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        text, raw = _read_text(Path(path))
+        data = loads_stepwise(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"cannot read snapshot {path}: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError("snapshot must be a JSON object")
     snap = parse_snapshot(data)
     if not snap.version:
-        snap.version = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+        snap.version = hashlib.sha256(raw).hexdigest()[:12]
     return snap
 
 
@@ -281,6 +382,8 @@ class Settings:
     cdr_flush_s: float = 1.0
     segment_bytes: int = 64 * 1024 * 1024
     reload_poll_s: float = 2.0
+    concat_timeout_s: float = 30.0  # parts of a concatenated message wait this long for the others
+    concat_max_parts: int = 10_000  # held parts at most; beyond, the oldest groups are judged as they are
     log_level: str = "INFO"
 
     @classmethod

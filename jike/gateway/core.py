@@ -1,6 +1,7 @@
 """The gateway process: ties the north sessions, the policy pipeline, the store, the south
 connectors and the CDR sink together.  Everything runs on one event loop; the only threads are
-the WAL writer (write+fsync) and the CDR writer (COPY / Parquet).
+the WAL writer (write+fsync), the CDR writer (COPY / Parquet) and, during a reload, the snapshot
+parser (asyncio.to_thread).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jike.gateway import pdu
+from jike.gateway import pdu, text
 from jike.gateway.cdr import CdrSink
-from jike.gateway.config import ConfigError, Settings, Snapshot, load_snapshot
+from jike.gateway.concat import Reassembly, evaluate_group
+from jike.gateway.config import Settings, Snapshot, load_snapshot
 from jike.gateway.message import MO, MT, IdGenerator, Message
 from jike.gateway.metrics import Stats
 from jike.gateway.north import EsmeSession
@@ -58,6 +60,7 @@ class Gateway:
         self.cdr = CdrSink(settings.cdr_dsn, settings.parquet_dir, settings.cdr_flush_s)
         self.cdr.on_done = self.cdr_done
         self.ids = IdGenerator()
+        self.concat = Reassembly(settings.concat_timeout_s, settings.concat_max_parts)
         self.messages: dict[int, Message] = {}
         self.awaiting: dict[int, Message] = {}  # submitted upstream, waiting for a receipt
         # per connector name: SMSC message id -> message awaiting its receipt, and receipts that
@@ -76,6 +79,8 @@ class Gateway:
         self.admin: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self._config_mtime = 0.0
+        self._reload_lock = asyncio.Lock()
+        self._reload_tasks: set[asyncio.Task[bool]] = set()
         self.started_at = time.time()
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -98,7 +103,7 @@ class Gateway:
         if self.config_path:
             self._config_mtime = os.stat(self.config_path).st_mtime
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(signal.SIGHUP, self.reload)
+                loop.add_signal_handler(signal.SIGHUP, self.reload_soon)
         self.log_event(
             "gateway_started",
             port=self.port,
@@ -147,6 +152,14 @@ class Gateway:
                 msgs[m.id] = m
                 self.ids.bump(m.id)
                 continue
+            if kind == "G":  # a held group was judged and accepted: forward (with these bodies)
+                bodies = rec[2]
+                for mid in rec[1]:
+                    m2 = msgs.get(mid)
+                    if m2 is not None:
+                        m2.held = False
+                        m2.body = bodies.get(mid, m2.body)
+                continue
             if kind == "C" or kind == "D":
                 for mid in rec[1]:
                     m2 = msgs.get(mid)
@@ -163,6 +176,8 @@ class Gateway:
                 m2.connector, m2.smsc_id, m2.t_submit = rec[2], rec[3], rec[4]
             elif kind == "F":
                 m2.status, m2.err, m2.t_done = rec[2], rec[3], rec[4]
+                if len(rec) > 5:
+                    m2.reason = rec[5]
         for m in msgs.values():
             if m.status and m.delivered and m.cdr_done:
                 continue
@@ -181,12 +196,17 @@ class Gateway:
 
     def _redispatch_recovered(self) -> None:
         accounts = self.snapshot.accounts
+        now = time.time()  # held parts get a full concat_timeout_s from the restart
         for m in sorted(self.messages.values(), key=lambda m: m.id):
             if m.kind == MT and not m.status and not m.smsc_id:
                 acc = accounts.get(m.system_id)
                 if acc is not None and acc.ordering == "account":
                     m.okey = (m.system_id, m.queue)
-                self._dispatch(m)
+                if m.held:
+                    for cause, parts in list(self.concat.add(m, now)):
+                        self._release(cause, parts)
+                else:
+                    self._dispatch(m)
 
     # --- north: binds --------------------------------------------------------------------------
 
@@ -288,7 +308,7 @@ class Gateway:
                 None,
             )
             return
-        body, dst, src, queue, connectors, segments, want_receipt, content_class, concat = ok
+        body, dst, src, queue, connectors, segments, want_receipt, content_class, concat, hold = ok
         msg = Message(
             self.ids.next(),
             MT,
@@ -306,6 +326,7 @@ class Gateway:
             now,
             concat,
             sm.priority_flag,
+            hold,
         )
         msg.t_mono = t_mono
         if acc.ordering == "account":
@@ -326,7 +347,32 @@ class Gateway:
         st.accepted += 1
         st.accepted_segments += msg.segments
         st.submit_latency.observe(time.perf_counter() - msg.t_mono)
+        if msg.held:
+            for cause, parts in list(self.concat.add(msg, time.time())):
+                self._release(cause, parts)
+            return
         self._dispatch(msg)
+
+    def _release(self, cause: str, parts: list[Message]) -> None:
+        """Judge a group of held parts on its joined text (concat.py); forward or refuse every part."""
+        st = self.stats
+        st.concat_groups[cause] = st.concat_groups.get(cause, 0) + 1
+        try:
+            rebuilt = evaluate_group(self.snapshot, self.snapshot.accounts.get(parts[0].system_id), parts)
+        except (Rejected, pdu.PDUError, text.TextError, ValueError) as exc:
+            rej = exc if isinstance(exc, Rejected) else Rejected("content")
+            for m in parts:
+                m.held = False
+                m.reason = rej.reason
+                st.reject(rej.reason)
+                self._finalize(m, "REJECTD", rej.status)
+            return
+        # recorded before any part goes upstream: after a crash the parts are forwarded, not held again
+        self.store.append(("G", [m.id for m in parts], rebuilt))
+        for m in parts:
+            m.held = False
+            m.body = rebuilt.get(m.id, m.body)
+            self._dispatch(m)
 
     def _dispatch(self, msg: Message) -> None:
         conns = self.connectors
@@ -451,7 +497,10 @@ class Gateway:
         self.awaiting.pop(msg.id, None)
         if msg.smsc_id:
             self.smsc_map.get(msg.connector, {}).pop(msg.smsc_id, None)
-        self.store.append(("F", msg.id, stat, err, msg.t_done))
+        if msg.reason:
+            self.store.append(("F", msg.id, stat, err, msg.t_done, msg.reason))
+        else:
+            self.store.append(("F", msg.id, stat, err, msg.t_done))
         self._finalized(msg)
 
     def _finalized(self, msg: Message) -> None:
@@ -515,7 +564,8 @@ class Gateway:
             msg.src,
             msg.hid,
             status,
-            msg.err,
+            # err is 3 digits: the gateway's own codes 0x401-0x405 show as 401-405 (hex digits)
+            msg.err if msg.err < 1000 else int(format(msg.err, "x")[-3:]),
             _smpp_time(msg.t_accept),
             _smpp_time(msg.t_done or msg.t_accept),
             state,
@@ -565,7 +615,7 @@ class Gateway:
             m.t_done,
             m.status,
             m.err,
-            "",
+            m.reason,
             m.kind == MT and m.status not in FAILED_STATUSES,
         )
 
@@ -592,6 +642,8 @@ class Gateway:
             await asyncio.sleep(0.2)
             tick += 1
             try:
+                for cause, parts in list(self.concat.expired(time.time())):
+                    self._release(cause, parts)
                 self._failover()
                 if tick % 5 == 0:
                     self._expire_receipts()
@@ -599,8 +651,8 @@ class Gateway:
                     self.flow.save()
                 if self.config_path and tick % max(1, int(self.settings.reload_poll_s / 0.2)) == 0:
                     mtime = os.stat(self.config_path).st_mtime
-                    if mtime != self._config_mtime:
-                        self.reload()
+                    if mtime != self._config_mtime and not self._reload_lock.locked():
+                        self.reload_soon()
             except Exception:
                 log.exception("housekeeping failed")
 
@@ -639,16 +691,35 @@ class Gateway:
         for m in expired:
             self._finalize(m, "UNKNOWN", 0)
 
-    def reload(self) -> bool:
+    async def reload(self) -> bool:
+        """Load the snapshot file again and swap it in.
+
+        Reading, parsing and checking a large snapshot takes a while (10,000 accounts: see
+        docs/benchmarks.md), so it runs in a worker thread; the event loop keeps serving binds and
+        submits meanwhile, on the old snapshot. The new one is swapped in on the loop in one step,
+        so no submit_sm ever sees half of it. Reloads are serialised.
+        """
         if not self.config_path:
             return False
-        try:
-            self._config_mtime = os.stat(self.config_path).st_mtime
-            snap = load_snapshot(self.config_path)
-        except (OSError, ConfigError) as exc:
-            self.stats.reload_errors += 1
-            log.error("reload failed", extra={"event": "reload_failed", "error": str(exc)})
-            return False
+        async with self._reload_lock:
+            path = self.config_path
+            try:
+                self._config_mtime = os.stat(path).st_mtime
+                snap = await asyncio.to_thread(load_snapshot, path)
+            except (OSError, ValueError) as exc:  # ConfigError is a ValueError
+                self.stats.reload_errors += 1
+                log.error("reload failed", extra={"event": "reload_failed", "error": str(exc)})
+                return False
+            self._swap_snapshot(snap)
+            return True
+
+    def reload_soon(self) -> None:
+        """Start a reload from a synchronous context (SIGHUP, the file poll)."""
+        task = asyncio.get_running_loop().create_task(self.reload())
+        self._reload_tasks.add(task)
+        task.add_done_callback(self._reload_tasks.discard)
+
+    def _swap_snapshot(self, snap: Snapshot) -> None:
         old = self.snapshot
         self.snapshot = snap
         for name, cfg in snap.connectors.items():
@@ -662,7 +733,6 @@ class Gateway:
                 asyncio.get_running_loop().create_task(self._replace_connector(name))
         self.stats.reloads += 1
         self.log_event("config_reloaded", old=old.version, new=snap.version, accounts=len(snap.accounts))
-        return True
 
     def _add_connector(self, name: str) -> None:
         conn = Connector(self, self.snapshot.connectors[name])
@@ -692,6 +762,7 @@ class Gateway:
             "binds": self.bind_counts(),
             "pending_messages": len(self.messages),
             "awaiting_receipts": len(self.awaiting),
+            "concat_held_parts": self.concat.held,
             "outbox": {sid: len(q) for sid, q in self.outbox.items() if q},
             "connectors": {
                 c.name: {
@@ -723,6 +794,7 @@ class Gateway:
                 "mo_out": st.mo_out,
                 "final": dict(st.final),
                 "reloads": st.reloads,
+                "concat_groups": dict(st.concat_groups),
             },
             "wal": {
                 "segment": self.store.segment,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from jike.catalog.forms import style
 from jike.catalog.models import Product
 
-from .models import ContentClass, ListKind, Priority, SignatureMode
+from .models import ContentClass, ListKind, Ordering, Priority, SignatureMode
 from .services import SYSTEM_ID_HELP, sms_products
 
 LIST_FIELDS = ("allowed_ips", "blacklist", "whitelist", "keywords", "mo_addresses")
@@ -43,6 +43,13 @@ class SmsAccountForm(forms.Form):
     max_binds = forms.IntegerField(label=_("最大连接数"), min_value=1, max_value=64, initial=4)
     max_priority = forms.TypedChoiceField(
         label=_("最高优先级"), choices=Priority.choices, coerce=int, initial=Priority.NORMAL
+    )
+    ordering = forms.ChoiceField(
+        label=_("下发顺序"),
+        choices=Ordering.choices,
+        initial=Ordering.DESTINATION,
+        required=False,  # a client posting the older form keeps the default
+        help_text=_("整个账号保序时账号的短信逐条下发，只适合低流量账号"),
     )
     content_class = forms.ChoiceField(label=_("默认内容类别"), choices=ContentClass.choices)
     allowed_ips = forms.CharField(
@@ -79,11 +86,14 @@ class SmsAccountForm(forms.Form):
         data = {
             name: getattr(account, name)
             for name in ("name", "signature", "signature_mode", "rate", "daily_quota", "max_binds", "max_priority",
-                         "content_class", "whitelist_mode", "notes")
+                         "ordering", "content_class", "whitelist_mode", "notes")
         }  # fmt: skip
         data["product"] = account.product_id
         data.update({name: _lines(getattr(account, name)) for name in LIST_FIELDS})
         return data
+
+    def clean_ordering(self) -> str:
+        return str(self.cleaned_data.get("ordering") or Ordering.DESTINATION)
 
     def service_data(self) -> dict[str, Any]:
         return {k: v for k, v in self.cleaned_data.items() if k not in ("customer_code", "system_id", "password")}

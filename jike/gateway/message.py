@@ -27,6 +27,7 @@ class Message:
         "dst",
         "enterprise",
         "err",
+        "held",
         "hid",
         "id",
         "kind",
@@ -34,6 +35,7 @@ class Message:
         "priority",
         "product",
         "queue",
+        "reason",
         "retries",
         "seg",
         "segments",
@@ -66,6 +68,7 @@ class Message:
         t_accept: float,
         concat: tuple[int, int, int] | None = None,
         priority: int = 0,
+        held: bool = False,
     ) -> None:
         self.id = mid
         self.hid = format(mid, "x")  # the id the enterprise sees (submit_sm_resp, receipts, CDRs)
@@ -84,6 +87,9 @@ class Message:
         self.t_accept = t_accept
         self.concat = concat
         self.priority = priority
+        # a part held for the policy on the whole concatenated text (concat.py) until released
+        self.held = held
+        self.reason = ""  # the policy step that refused a held part (CDR `reason`)
         self.conn_idx = 0
         self.connector = ""
         self.smsc_id = ""
@@ -117,6 +123,7 @@ class Message:
             self.t_accept,
             self.concat,
             self.priority,
+            self.held,
         )
 
     @classmethod
@@ -138,6 +145,7 @@ class Message:
             rec[13],
             rec[14],
             rec[15],
+            rec[16] if len(rec) > 16 else False,  # logs written before held parts existed
         )
 
 

@@ -76,6 +76,7 @@ class Stats:
         self.mo_out = 0
         self.final: dict[str, int] = {}
         self.reloads = 0
+        self.concat_groups: dict[str, int] = {}  # held concatenated groups judged, by cause
         self.reload_errors = 0
         self.submit_latency = Histogram()
         self.e2e_latency = Histogram()
@@ -125,6 +126,14 @@ class GatewayCollector(Collector):
             c = CounterMetricFamily(f"jike_gateway_{name}", doc)
             c.add_metric([], value)
             yield c
+        c = CounterMetricFamily(
+            "jike_gateway_concat_groups",
+            "concatenated messages judged on their whole text, by cause (complete, timeout, overflow, duplicate)",
+            labels=["cause"],
+        )
+        for cause, n in sorted(s.concat_groups.items()):
+            c.add_metric([cause], n)
+        yield c
         c = CounterMetricFamily("jike_gateway_final_status", "messages by final status", labels=["status"])
         for status, n in sorted(s.final.items()):
             c.add_metric([status], n)
@@ -156,6 +165,9 @@ class GatewayCollector(Collector):
         yield g
         g = GaugeMetricFamily("jike_gateway_pending_messages", "unfinished messages held in memory")
         g.add_metric([], len(gw.messages))
+        yield g
+        g = GaugeMetricFamily("jike_gateway_concat_held_parts", "parts of concatenated messages held for policy")
+        g.add_metric([], gw.concat.held)
         yield g
         g = GaugeMetricFamily("jike_gateway_outbox_depth", "receipts/MO waiting for an enterprise bind")
         g.add_metric([], sum(len(q) for q in gw.outbox.values()))

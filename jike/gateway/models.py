@@ -104,6 +104,11 @@ class ContentClass(models.TextChoices):
     MARKETING = "marketing", _("营销类")
 
 
+class Ordering(models.TextChoices):
+    DESTINATION = "destination", _("按号码保序")
+    ACCOUNT = "account", _("整个账号保序")
+
+
 class Priority(models.IntegerChoices):
     BULK = 0, _("批量")
     NORMAL = 1, _("普通")
@@ -157,6 +162,15 @@ class SmsAccount(models.Model):
     )
     daily_quota = models.PositiveIntegerField(_("日限额(条，0为不限)"), default=0)
     max_priority = models.PositiveSmallIntegerField(_("最高优先级"), choices=Priority.choices, default=Priority.NORMAL)
+    ordering = models.CharField(
+        _("下发顺序"),
+        max_length=16,
+        choices=Ordering.choices,
+        default=Ordering.DESTINATION,
+        help_text=_(
+            "按号码保序：同一号码的短信按提交顺序下发；整个账号保序：账号的全部短信按提交顺序逐条下发（仅适合低流量账号）"
+        ),
+    )
     content_class = models.CharField(
         _("默认内容类别"), max_length=32, choices=ContentClass.choices, default=ContentClass.NOTIFICATION
     )

@@ -5,11 +5,15 @@
 3. signature   【签名】 required (reject) or added (prepended) per account
 4. lists       global and per-account black list; white-list mode
 5. keywords    global and per-account forbidden words
-6. priority    priority_flag 0..3 -> bulk / normal / emergency queue
+6. priority    priority_flag 0..3 -> bulk / normal / emergency queue, at most the account's
+               max_priority (reason `priority_allowance`)
 7. route       longest number-segment prefix -> connectors in failover order
 8. flow        per-account rate (sliding one-second window) and daily quota -> ESME_RTHROTTLED
 
 Only a message that passes every step consumes rate and quota.
+
+The parts of a message the enterprise split itself (UDH or sar_* concatenation) pass steps 3 and 5
+later, on the joined text, once all parts are in (jike/gateway/concat.py): `Accepted.hold` says so.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ REASONS = {
     "whitelist": pdu.JIKE_RWHITELIST,
     "keyword": pdu.JIKE_RKEYWORD,
     "priority": pdu.ESME_RINVPRTFLG,
+    "priority_allowance": pdu.ESME_RINVPRTFLG,
     "route": pdu.ESME_RINVDSTADR,
     "rate": pdu.ESME_RTHROTTLED,
     "quota": pdu.ESME_RTHROTTLED,
@@ -64,6 +69,7 @@ class Accepted(NamedTuple):
     want_receipt: bool
     content_class: str
     concat: tuple[int, int, int] | None
+    hold: bool  # a part of a concatenated message: signature and keywords are checked on the whole
 
 
 _day_cache: list[Any] = [0.0, 0.0, ""]  # [start, end) of the cached day, its name
@@ -173,11 +179,17 @@ def evaluate(snap: Snapshot, account: Account, sm: pdu.ShortMessage, flow: FlowC
     except (text.TextError, UnicodeDecodeError, IndexError):
         raise Rejected("content") from None
     segments = 1 if concat is not None else text.segments_for(len(octets), sm.data_coding, content)
+    # parts of a concatenated message: the text steps wait for the whole text (concat.py)
+    hold = (
+        concat is not None
+        and concat[1] > 1
+        and (account.signature_mode != "none" or account.keyword_re is not None or snap.keyword_re is not None)
+    )
 
     # 3. signature: checked on the first (or only) segment
     rebuilt: bytes | None = None
     data_coding = sm.data_coding
-    if account.signature_mode != "none" and (concat is None or concat[2] == 1):
+    if account.signature_mode != "none" and not hold and (concat is None or concat[2] == 1):
         if content is None:
             raise Rejected("signature")
         if not _has_signature(content, account.signature):
@@ -194,16 +206,18 @@ def evaluate(snap: Snapshot, account: Account, sm: pdu.ShortMessage, flow: FlowC
         raise Rejected("whitelist")
 
     # 5. keywords
-    if content is not None:
+    if content is not None and not hold:
         if snap.keyword_re is not None and snap.keyword_re.search(content):
             raise Rejected("keyword")
         if account.keyword_re is not None and account.keyword_re.search(content):
             raise Rejected("keyword")
 
-    # 6. priority
+    # 6. priority: a valid flag, and not above what the account is allowed
     queue = PRIORITY_QUEUE.get(sm.priority_flag)
     if queue is None:
         raise Rejected("priority")
+    if sm.priority_flag > account.max_priority:
+        raise Rejected("priority_allowance")
 
     # 7. route
     connectors = snap.route(destination)
@@ -250,4 +264,5 @@ def evaluate(snap: Snapshot, account: Account, sm: pdu.ShortMessage, flow: FlowC
         want_receipt,
         content_class,
         concat,
+        hold,
     )

@@ -41,7 +41,8 @@ from .models import (
 
 ACCOUNT_FIELDS = [
     "product", "name", "allowed_ips", "max_binds", "signature", "signature_mode", "whitelist_mode", "blacklist",
-    "whitelist", "keywords", "rate", "daily_quota", "max_priority", "content_class", "mo_addresses", "notes",
+    "whitelist", "keywords", "rate", "daily_quota", "max_priority", "ordering", "content_class", "mo_addresses",
+    "notes",
 ]  # fmt: skip
 AUDITED_ACCOUNT_FIELDS = ["system_id", *ACCOUNT_FIELDS, "status"]
 CONNECTOR_FIELDS = ["name", "host", "port", "system_id", "password", "system_type", "binds", "window",

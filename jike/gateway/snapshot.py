@@ -72,8 +72,8 @@ def _account(acc: SmsAccount) -> dict[str, Any]:
         "content_class": acc.content_class,
         "mo_addresses": list(acc.mo_addresses),
         "enabled": acc.status == AccountStatus.ACTIVE,
-        # Stored and exported, not yet enforced by the gateway (the loader ignores unknown keys).
         "max_priority": acc.max_priority,
+        "ordering": acc.ordering,
     }
 
 

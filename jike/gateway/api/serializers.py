@@ -31,7 +31,7 @@ class SmsAccountSerializer(serializers.ModelSerializer[SmsAccount]):
         fields = [
             "id", "customer", "customer_name", "enterprise_code", "system_id", "password", "name", "product",
             "product_code", "allowed_ips", "max_binds", "signature", "signature_mode", "whitelist_mode", "blacklist",
-            "whitelist", "keywords", "rate", "daily_quota", "max_priority", "content_class", "mo_addresses",
+            "whitelist", "keywords", "rate", "daily_quota", "max_priority", "ordering", "content_class", "mo_addresses",
             "status", "notes", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["id", "status", "created_at", "updated_at"]

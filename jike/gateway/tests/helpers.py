@@ -270,3 +270,91 @@ def receipt_id(pdu: Any) -> str:
     if isinstance(rid, bytes):
         rid = rid.decode()
     return str(rid).rstrip("\0")
+
+
+# --- large snapshots (reload test and bench/gateway/reload.py) -----------------------------------
+
+_WORDS = [
+    "贷款",
+    "赌博",
+    "彩票",
+    "代开发票",
+    "办证",
+    "刷单",
+    "返利",
+    "套现",
+    "中奖",
+    "博彩",
+    "六合彩",
+    "私服",
+    "外挂",
+    "代考",
+    "枪支",
+    "迷药",
+    "窃听",
+    "假币",
+    "高利贷",
+    "网贷",
+    "loan",
+    "casino",
+    "lottery",
+    "invoice",
+    "refund",
+    "cashback",
+    "bonus",
+    "prize",
+    "betting",
+    "jackpot",
+    "crypto",
+    "forex",
+    "leverage",
+]
+
+
+def many_accounts_config(
+    ports: dict[str, int], n: int, shared_sets: int = 50, unique_every: int = 10
+) -> dict[str, Any]:
+    """A snapshot with `n` accounts in n/10 enterprises, shaped like the platform's export: each
+    account has ~20 keywords, a black list, service numbers and a password hash. Keyword sets come
+    from `shared_sets` templates (accounts of one industry share one), and every `unique_every`-th
+    account has its own set. 10,000 accounts make a file of ~8-9 MB."""
+    sets = []
+    for s in range(shared_sets):
+        words = [f"{_WORDS[(s + k) % len(_WORDS)]}{k}" for k in range(20)]
+        sets.append(words)
+    cfg = base_config(ports)
+    enterprises = []
+    for e in range(max(1, n // 10)):
+        accounts = []
+        for a in range(10):
+            i = e * 10 + a
+            if i >= n:
+                break
+            if unique_every and i % unique_every == 0:
+                keywords = [f"{_WORDS[k % len(_WORDS)]}{i}-{k}" for k in range(20)]
+            else:
+                keywords = sets[i % shared_sets]
+            accounts.append(
+                {
+                    "system_id": f"acc{i:06d}",
+                    "password_sha256": f"{i:064x}",
+                    "allowed_ips": ["10.20.0.0/16", "192.168.1.0/24"],
+                    "max_binds": 4,
+                    "signature": f"【企业{i}】",
+                    "signature_mode": "added",
+                    "blacklist": [f"1380000{(i + k) % 10000:04d}" for k in range(5)],
+                    "whitelist": [],
+                    "whitelist_mode": False,
+                    "keywords": keywords,
+                    "rate": 200,
+                    "daily_quota": 500000,
+                    "product": "PER",
+                    "content_class": "notification",
+                    "mo_addresses": [f"1069{i:06d}"],
+                    "enabled": True,
+                    "max_priority": 1,
+                }
+            )
+        enterprises.append({"code": f"91340100MA{e:08d}", "name": f"测试企业{e}", "accounts": accounts})
+    cfg["enterprises"] = cfg["enterprises"] + enterprises
+    return cfg

@@ -178,7 +178,7 @@ def test_reload_replaces_a_changed_connector_without_losing_messages(make_env):
     # while messages are queued and in flight, point the connector at the other SMSC
     cfg["connectors"][0]["port"] = ports["smsc-b"]
     env.write_config(cfg)
-    assert env.lt.call(env.gw.reload)
+    assert env.lt.run(env.gw.reload())
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         got = {r.data.decode("utf-16-be") for r in env.received("smsc-a") + env.received("smsc-b")}

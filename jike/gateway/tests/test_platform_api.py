@@ -29,8 +29,12 @@ def test_account_lifecycle_through_the_api(world):
     assert "password" not in data and "password_sha256" not in data
     assert data["blacklist"] == ["13800000000"] and data["enterprise_code"] == customer.credit_code
     pk = data["id"]
+    assert data["ordering"] == "destination"
     r = client.patch(f"/api/v1/gateway/accounts/{pk}/", {"rate": 300, "keywords": ["贷款"]}, format="json")
     assert r.status_code == 200 and r.json()["rate"] == 300
+    r = client.patch(f"/api/v1/gateway/accounts/{pk}/", {"ordering": "account"}, format="json")
+    assert r.status_code == 200 and r.json()["ordering"] == "account"
+    assert SmsAccount.objects.get(pk=pk).ordering == "account"
     r = client.post(f"/api/v1/gateway/accounts/{pk}/lists/", {"field": "whitelist", "add": ["13700000000"]},
                     format="json")  # fmt: skip
     assert r.json()["whitelist"] == ["13700000000"]
@@ -52,6 +56,7 @@ def test_account_lifecycle_through_the_api(world):
         ({"rate": 0}, "rate"),
         ({"signature": "", "signature_mode": "required"}, "signature"),
         ({"password": "123"}, "password"),
+        ({"ordering": "sideways"}, "ordering"),
     ],
 )
 def test_bad_input_answers_400_with_the_field(world, extra, field):

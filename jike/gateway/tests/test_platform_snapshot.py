@@ -33,7 +33,7 @@ def configured(world):
         world.users["admin"], bank, system_id="bank01", password="secret01", product=sms_product(),
         signature="【某银行】", signature_mode="added", allowed_ips=["10.20.0.0/16"], blacklist=["13800000000"],
         whitelist=["13700000000"], whitelist_mode=True, keywords=["贷款"], rate=200, daily_quota=500000,
-        mo_addresses=["1069001"], max_binds=3,
+        mo_addresses=["1069001"], max_binds=3, max_priority=2, ordering="account",
     )  # fmt: skip
     off = services.create_account(world.users["admin"], bank, system_id="bank02", password="secret02",
                                   signature_mode="none")  # fmt: skip
@@ -54,6 +54,9 @@ def test_round_trip_through_the_gateway_loader(configured, tmp_path):
     assert (acc.rate, acc.daily_quota, acc.max_binds, acc.mo_addresses) == (200, 500000, 3, ("1069001",))
     assert acc.ip_allowed("10.20.3.4") and not acc.ip_allowed("10.21.0.1")
     assert acc.enabled and not snap.accounts["bank02"].enabled
+    # priority allowance and upstream ordering; bank02 has the model defaults
+    assert (acc.max_priority, acc.ordering) == (2, "account")
+    assert (snap.accounts["bank02"].max_priority, snap.accounts["bank02"].ordering) == (1, "destination")
     assert snap.accounts["bank02"].product == ""
     # Product: GSMS is 计次 in the catalog, first band 0.05 yuan -> per_message at 5 fen.
     assert acc.product == "GSMS"

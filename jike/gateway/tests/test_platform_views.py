@@ -52,10 +52,12 @@ def test_create_edit_and_list(world):
     assert "IP地址格式错误" in r.content.decode()
     assert SmsAccount.objects.count() == 1
     # Edit, suspend.
-    r = c.post(f"/gateway/accounts/{acc.pk}/", {**FORM, "rate": "250", "keywords": "贷款\n中奖"})
+    assert acc.ordering == "destination"  # not posted: the default
+    r = c.post(f"/gateway/accounts/{acc.pk}/", {**FORM, "rate": "250", "keywords": "贷款\n中奖", "ordering": "account"})
     assert r.status_code == 302
     acc.refresh_from_db()
-    assert acc.rate == 250 and acc.keywords == ["贷款", "中奖"]
+    assert acc.rate == 250 and acc.keywords == ["贷款", "中奖"] and acc.ordering == "account"
+    assert '<option value="account" selected>' in c.get(f"/gateway/accounts/{acc.pk}/").content.decode()
     c.post(f"/gateway/accounts/{acc.pk}/status/", {"status": "suspended", "reason": "测试"})
     acc.refresh_from_db()
     assert acc.status == "suspended"

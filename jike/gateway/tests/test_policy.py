@@ -5,8 +5,10 @@ import time
 import pytest
 import smpplib.consts
 import smpplib.gsm
+from prometheus_client import generate_latest
 
 from jike.gateway import pdu
+from jike.gateway.metrics import registry_for
 from jike.gateway.tests.helpers import BANK, SCHOOL, Esme, account, base_config
 
 
@@ -163,19 +165,6 @@ def test_long_chinese_message_udh_and_payload(env):
     esme.close()
 
 
-def test_udh_parts_need_the_signature_in_part_one(make_env):
-    env = make_env()
-    env.start(base_config(env.sim_ports()))
-    esme = Esme(env.port)
-    esme.bind(SCHOOL, "123")
-    text = "没有签名的长短信" * 20
-    parts, encoding, esm_class = smpplib.gsm.make_parts(text)
-    seqs = [esme.submit("13912345678", p, data_coding=encoding, esm_class=esm_class) for p in parts]
-    statuses = [r.status for r in esme.wait_resps(seqs)]
-    assert statuses[0] == pdu.JIKE_RSIGNATURE
-    esme.close()
-
-
 def test_mo_message_reaches_the_enterprise(env):
     esme = Esme(env.port)
     esme.bind(BANK, "bankpw", "receiver")
@@ -187,3 +176,29 @@ def test_mo_message_reaches_the_enterprise(env):
     assert delivers[0].short_message.decode("utf-16-be") == "查询余额"
     assert env.lt.call(lambda: env.gw.stats.mo_out) == 1
     esme.close()
+
+
+def test_priority_above_the_accounts_allowance_is_refused(make_env):
+    env = make_env()
+    cfg = base_config(env.sim_ports())
+    account(cfg, BANK)["max_priority"] = 1  # bulk and normal only
+    env.start(cfg)
+    esme = Esme(env.port)
+    esme.bind(BANK, "bankpw")
+    seqs = [esme.submit_text("13912345678", f"【某银行】p{p}", priority_flag=p) for p in (0, 1, 2, 3)]
+    assert [r.status for r in esme.wait_resps(seqs)] == [0, 0, pdu.ESME_RINVPRTFLG, pdu.ESME_RINVPRTFLG]
+    # a flag outside 0..3 is still the plain priority step
+    assert esme.status_of(esme.submit_text("13912345678", "【某银行】p4", priority_flag=4)) == pdu.ESME_RINVPRTFLG
+    assert rejected(env) == {"priority_allowance": 2, "priority": 1}
+    got = env.wait_received(2)
+    time.sleep(0.1)
+    assert sorted(r.data.decode("utf-16-be") for r in env.received()) == ["【某银行】p0", "【某银行】p1"]
+    metrics = env.lt.call(lambda: generate_latest(registry_for(env.gw)).decode())
+    assert 'jike_gateway_submit_rejected_total{reason="priority_allowance"} 2.0' in metrics
+    assert len(got) == 2
+    # the school's snapshot entry has no max_priority (an older snapshot): no limit
+    school = Esme(env.port)
+    school.bind(SCHOOL, "123")
+    assert school.status_of(school.submit_text("13912345678", "【某中学】急", priority_flag=3)) == 0
+    esme.close()
+    school.close()
