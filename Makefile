@@ -62,7 +62,7 @@ test: lint typecheck check-migrations pytest
 bench: bench-import bench-web bench-sales
 
 bench-import: bootstrap pg-check
-	JIKE_DATABASE_URL=$(PG_URL)_bench $(PY) -m bench.import_members
+	JIKE_DATABASE_URL=$(PG_URL)_import_bench $(PY) -m bench.import_members  # empties its tables: never the demo database
 
 bench-web: bootstrap pg-check
 	JIKE_DATABASE_URL=$(PG_URL)_bench $(PY) -m bench.web_latency

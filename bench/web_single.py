@@ -19,6 +19,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", default="province,cm-hefei-1")
     parser.add_argument("--repeat", type=int, default=6)
+    parser.add_argument("--customers", type=int, default=1, help="360 pages of this many customers (cold + warm)")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jike.settings")
     import django
@@ -34,25 +35,40 @@ def main() -> None:
     settings.DEBUG = True  # record queries
     settings.ALLOWED_HOSTS = ["*"]
     client = Client()
-    print(f"{'user':12} {'url':34} status  median ms  queries  sql ms")
+    print(f"{'user':12} {'url':34} status  median ms  cpu ms  queries  sql ms")
     for username in args.users.split(","):
         user = User.objects.get(username=username)
         client.force_login(user)
-        cid = Customer.objects.restrict(user).order_by("-monthly_spend").values_list("id", flat=True)[5]
-        urls = ["/customers/", "/customers/?q=医院", "/customers/?page=30&tier=B", f"/customers/{cid}/"]
+        ids = list(Customer.objects.restrict(user).order_by("-monthly_spend").values_list("id", flat=True)[5:200:7])
+        cid = ids[0]
+        urls = ["/customers/", "/customers/?q=医", "/customers/?q=医院", "/customers/?q=有限公司"]
+        urls += ["/customers/?page=30&tier=B", f"/customers/{cid}/"]
         urls += ["/api/v1/customers/", f"/api/v1/customers/{cid}/"]
         for url in urls:
-            times = []
+            times, cpu = [], []
             for _ in range(args.repeat):
                 reset_queries()
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 response = client.get(url)
                 times.append((time.perf_counter() - start) * 1000)
+                cpu.append((time.process_time() - start_cpu) * 1000)
             sql = sum(float(q["time"]) for q in connection.queries) * 1000
             print(
                 f"{username:12} {url:34} {response.status_code:6} {statistics.median(times):10.1f}"
-                f" {len(connection.queries):8} {sql:7.1f}"
+                f" {statistics.median(cpu):7.1f} {len(connection.queries):8} {sql:7.1f}"
             )
+        # The first view of a customer's 360 page (nothing cached for it yet) and a second view.
+        views: dict[str, tuple[list[float], list[float]]] = {"first": ([], []), "second": ([], [])}
+        for pk in ids[: args.customers] if args.customers > 1 else []:
+            for wall, cpu in views.values():
+                start, start_cpu = time.perf_counter(), time.process_time()
+                client.get(f"/customers/{pk}/")
+                wall.append((time.perf_counter() - start) * 1000)
+                cpu.append((time.process_time() - start_cpu) * 1000)
+        for which, (wall, cpu) in views.items() if views["first"][0] else ():
+            label = f"/customers/<id>/ {which} view"
+            print(f"{username:12} {label:34} {'':6} {statistics.median(wall):10.1f} {statistics.median(cpu):7.1f}"
+                  f"   (median over {len(wall)} customers)")  # fmt: skip
 
 
 if __name__ == "__main__":

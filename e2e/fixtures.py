@@ -27,10 +27,17 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def browser(django_db_setup: None) -> Iterator[Any]:
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # Django's connections are per context, and Playwright's event loop gives this thread a new one:
+    # the new connection objects would lack the serialized test data that `serialized_rollback`
+    # restores after an earlier transactional test flushed the seeds. Carry it over.
+    saved = {c.alias: c._test_serialized_contents for c in connections.all() if hasattr(c, "_test_serialized_contents")}
     with sync_playwright() as pw:
+        for alias, contents in saved.items():
+            connections[alias]._test_serialized_contents = contents  # type: ignore[attr-defined]
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()

@@ -12,4 +12,4 @@ class CatalogConfig(AppConfig):
         from jike.web.registry import register_nav, register_panel
 
         register_nav(40, "catalog:list", _("产品目录"), "package")
-        register_panel(20, "holdings", holdings_panel)
+        register_panel(20, "holdings", holdings_panel, cached=True)

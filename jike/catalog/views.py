@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from jike.core.errors import BusinessRuleError
 from jike.customers.models import Customer
+from jike.web.registry import can_change
 
 from . import services
 from .filtersets import ProductFilterSet
@@ -110,8 +111,10 @@ def holding_end(request: HttpRequest, pk: int) -> HttpResponse:
 def holdings_panel(request: HttpRequest, customer: Any) -> str:
     """Customer 360 panel: the customer's active holdings and the roll-up over its group."""
     holdings = list(Holding.objects.active().restrict(request.user).filter(customer=customer).select_related("product"))
-    rollup = services.holdings_rollup(customer, request.user)
-    can_write = Customer.objects.restrict(request.user, "change").filter(pk=customer.pk).exists()
+    # Most customers have no subsidiaries: one EXISTS instead of the roll-up's three queries.
+    has_group = Customer.objects.filter(parent_id=customer.pk).exists()
+    rollup = services.holdings_rollup(customer, request.user) if has_group else None
+    can_write = can_change(request, customer)
     return render_to_string(
         "catalog/_panel.html",
         {
@@ -119,7 +122,7 @@ def holdings_panel(request: HttpRequest, customer: Any) -> str:
             "holdings": holdings,
             "total": sum(h.monthly_revenue for h in holdings),
             "rollup": rollup,
-            "show_rollup": rollup["units"] > 1,
+            "show_rollup": rollup is not None and rollup["units"] > 1,
             "can_write": can_write,
         },
         request=request,

@@ -323,9 +323,10 @@ def descendants(customer: Customer) -> list[int]:
     return found
 
 
-def rollup(customer: Customer) -> dict[str, Any]:
-    """Members and monthly spend of the customer with its whole subtree (group roll-up)."""
-    ids = [customer.pk, *descendants(customer)]
+def rollup(customer: Customer, ids: list[int] | None = None) -> dict[str, Any]:
+    """Members and monthly spend of the customer with its whole subtree (group roll-up); `ids`:
+    the customer and its descendants when the caller has them already."""
+    ids = ids if ids is not None else [customer.pk, *descendants(customer)]
     from django.db.models import Sum
 
     agg = Customer.objects.filter(pk__in=ids).aggregate(

@@ -10,7 +10,9 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.apps import apps
@@ -21,13 +23,17 @@ from django.core.paginator import Paginator
 from django.db.models import Model, Prefetch
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from jike.core import audit
+from jike.core import cache as data_cache
 from jike.core.errors import BusinessRuleError
 from jike.core.http import staff as _request_user
 from jike.core.masking import phone_for
@@ -35,11 +41,11 @@ from jike.core.middleware import current_request_id
 from jike.core.models import AuditLog, ExportLog, OrgLevel, OrgUnit, User
 from jike.core.roles import TEAM_SCOPED, Role, Scope
 from jike.customers import services, tiering
-from jike.customers.choices import Industry, Lifecycle, Ownership, TeamRole, Tier
+from jike.customers.choices import Industry, Lifecycle, MemberStatus, Ownership, PaymentMode, TeamRole, Tier
 from jike.customers.filtersets import CustomerFilterSet, MemberFilterSet
 from jike.customers.forms import CustomerForm, KeyEventForm, KeyPersonForm, MemberForm, apply_service_error
 from jike.customers.models import AttitudeChange, Customer, KeyEvent, KeyPerson, Member, TeamAssignment
-from jike.web.registry import render_panels
+from jike.web.registry import PANEL_TTL, can_change, panel_fragments, render_panels, vary
 
 PAGE_SIZE = 50
 MEMBER_PAGE_SIZE = 20
@@ -107,16 +113,56 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     qs = fs.qs.prefetch_related(
         Prefetch(
             "team",
-            queryset=TeamAssignment.objects.filter(team_role__in=CM_TEAM_ROLES).select_related("staff"),
+            queryset=TeamAssignment.objects.filter(team_role__in=CM_TEAM_ROLES)
+            .select_related("staff")
+            .only("customer_id", "team_role", "staff__id", "staff__full_name", "staff__username"),
             to_attr="cm_team",
         )
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(c, _main_manager(c)) for c in page.object_list]
+    rows = _list_rows(page.object_list)
     context = {"filter": fs, "page": page, "rows": rows, "export_query": _export_query(request)}
     if _is_htmx(request):
         return render(request, "customers/_table.html", context)
     return render(request, "customers/list.html", context)
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """One row of the customer table, formatted here: 50 rows x 10 cells of template filters
+    (get_FOO_display rebuilds the choice list per call, intcomma, floatformat, date) cost more
+    than the rest of the page."""
+
+    customer: Customer
+    url: str
+    manager: User | None
+    industry: str
+    status: str
+    members: str
+    unified_share: str
+    spend: str
+    updated: str
+
+
+def _list_rows(customers: Iterable[Customer]) -> list[ListRow]:
+    industries, statuses = dict(Industry.choices), dict(Lifecycle.choices)
+    base = reverse("customers:detail", args=[0])[:-2]  # "/customers/0/" -> "/customers/"
+    return [
+        ListRow(
+            customer=c,
+            url=f"{base}{c.pk}/",
+            manager=_main_manager(c),
+            industry=str(industries.get(c.industry, c.industry)),
+            status=str(statuses.get(c.status, c.status)),
+            members=number_format(c.member_count, force_grouping=True),  # as |intcomma
+            # as {% widthratio unified members 100 %}
+            unified_share=f"{round(c.unified_member_count / c.member_count * 100)}%" if c.member_count else "—",
+            # as |floatformat:"0g" (half up, grouped as the language groups)
+            spend=number_format(Decimal(c.monthly_spend).quantize(Decimal(1), ROUND_HALF_UP), 0, force_grouping=True),
+            updated=timezone.localtime(c.updated_at).strftime("%Y-%m-%d %H:%M"),
+        )
+        for c in customers
+    ]
 
 
 def _main_manager(customer: Customer) -> User | None:
@@ -249,16 +295,22 @@ def _writable_customer(request: HttpRequest, pk: int) -> Customer:
 
 
 def _hierarchy(user: User, customer: Customer) -> dict[str, Any]:
-    chain = services.ancestors(customer)
-    visible = set(Customer.objects.restrict(user).filter(pk__in=[c.pk for c in chain]).values_list("pk", flat=True))
+    chain = services.ancestors(customer) if customer.parent_id else []
+    visible = (
+        set(Customer.objects.restrict(user).filter(pk__in=[c.pk for c in chain]).values_list("pk", flat=True))
+        if chain
+        else set()
+    )
     children_qs = Customer.objects.restrict(user).filter(parent=customer).select_related("city")
     children = list(children_qs.order_by("-monthly_spend", "id")[: CHILDREN_LIMIT + 1])
     has_children = bool(children) or Customer.objects.filter(parent=customer).exists()
+    group = [customer.pk, *services.descendants(customer)] if has_children else [customer.pk]
     return {
         "chain": [(c, c.pk in visible) for c in chain],
         "children": children[:CHILDREN_LIMIT],
         "children_more": len(children) > CHILDREN_LIMIT,
-        "rollup": services.rollup(customer) if has_children else None,
+        "rollup": services.rollup(customer, group) if has_children else None,
+        "group": group,
     }
 
 
@@ -266,7 +318,10 @@ def _members_page(request: HttpRequest, user: User, customer: Customer) -> dict[
     base = Member.objects.restrict(user).filter(customer=customer).order_by("msisdn")
     fs = MemberFilterSet(request.GET, queryset=base, request=request)
     page = Paginator(fs.qs, MEMBER_PAGE_SIZE).get_page(request.GET.get("page"))
-    return {"member_filter": fs, "members": page}
+    # Labels looked up once: get_FOO_display() rebuilds (and hashes) the choice list per call.
+    modes, statuses = dict(PaymentMode.choices), dict(MemberStatus.choices)
+    rows = [(m, modes.get(m.payment_mode, m.payment_mode), statuses.get(m.status, m.status)) for m in page]
+    return {"member_filter": fs, "members": page, "member_rows": rows}
 
 
 PII_FIELDS = {"msisdn", "mobile"}
@@ -343,28 +398,57 @@ def _history_entry(user: User, entry: AuditLog, units: dict[int, str]) -> dict[s
     }
 
 
+SECTION_TEMPLATES = {"key_persons": "customers/_key_persons.html", "events": "customers/_events.html",
+                     "history": "customers/_history.html"}  # fmt: skip
+
+
+def _key_persons(customer: Customer) -> list[KeyPerson]:
+    attitudes = AttitudeChange.objects.select_related("actor").order_by("-at", "-id")
+    persons = KeyPerson.objects.filter(customer=customer).order_by("-active", "name")
+    return list(persons.prefetch_related(Prefetch("attitude_history", queryset=attitudes)))
+
+
+def _fragments(request: HttpRequest, customer: Customer, can_edit: bool) -> dict[str, Any]:
+    """Key persons, key events, change history and the cacheable panels: everything here changes
+    only through audited service writes on the customer or its group, so the HTML is cached as one
+    entry under the group's data version (one cache read per page)."""
+    user = _request_user(request)
+    sections: dict[str, dict[str, Any]] = {
+        "key_persons": {"key_persons": _key_persons(customer)},
+        "events": {"events": list(customer.key_events.order_by("-date", "-id")[:20])},
+        "history": {"history": _history(user, customer)},
+    }
+    base = {"customer": customer, "can_edit": can_edit, "user": user}
+    return {
+        "sections": {name: render_to_string(SECTION_TEMPLATES[name], base | ctx) for name, ctx in sections.items()},
+        "panels": panel_fragments(request, customer),
+    }
+
+
 @login_required
 @require_GET
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 360 page. The scope check (`_visible_customer`) runs on every request; the sections and
+    panels that only audited writes change come from the cache (`_fragments`), keyed by the data
+    version of the customer's group (itself and every customer below it: panels show group
+    roll-ups), the customer row's state, and what else changes the HTML (`registry.vary`)."""
     user = _request_user(request)
     customer = _visible_customer(request, pk)
-    key_persons = list(
-        KeyPerson.objects.filter(customer=customer)
-        .order_by("-active", "name")
-        .prefetch_related(
-            Prefetch("attitude_history", queryset=AttitudeChange.objects.select_related("actor").order_by("-at", "-id"))
-        )
-    )
+    can_edit = can_change(request, customer)
+    hierarchy = _hierarchy(user, customer)
+    group = hierarchy.pop("group")
+    # The customer row's own state too: bulk jobs (re-tiering, member counts) update it unaudited.
+    version = [data_cache.subject_version("customers.customer", group), customer.updated_at, customer.tier]
+    parts = [*version, customer.grade, "customer-360", customer.pk, *vary(request)]
+    fragments = data_cache.cached(parts, lambda: _fragments(request, customer, can_edit), PANEL_TTL)
     context: dict[str, Any] = {
         "customer": customer,
-        "can_edit": Customer.objects.restrict(user, "change").filter(pk=customer.pk).exists(),
-        "key_persons": key_persons,
-        "events": list(customer.key_events.order_by("-date", "-id")[:20]),
-        "history": _history(user, customer),
-        "panels": render_panels(request, customer),
+        "can_edit": can_edit,
+        "sections": {name: mark_safe(html) for name, html in fragments["sections"].items()},  # our templates
+        "panels": render_panels(request, customer, fragments["panels"]),
         "tier_loaded": True,
         **tiering.tier_panel_context(customer),
-        **_hierarchy(user, customer),
+        **hierarchy,
         **_members_page(request, user, customer),
     }
     return render(request, "customers/detail.html", context)

@@ -12,4 +12,4 @@ class PlanningConfig(AppConfig):
         from jike.web.registry import register_nav, register_panel
 
         register_nav(50, "planning:list", _("客户规划"), "map")
-        register_panel(30, "account_plan", current_plan_panel)
+        register_panel(30, "account_plan", current_plan_panel, cached=True)

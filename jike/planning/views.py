@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from jike.catalog.forms import style
 from jike.core.errors import BusinessRuleError
 from jike.customers.models import Customer
+from jike.web.registry import can_change
 
 from . import exports, services
 from .choices import EDITABLE_STATUSES, PlanStatus
@@ -266,7 +267,7 @@ def current_plan_panel(request: HttpRequest, customer: Any) -> str:
     plans = list(_plans(request).filter(customer=customer).order_by("-version")[:5])
     current = next((p for p in plans if p.is_current), None)
     in_progress = next((p for p in plans if p.status != PlanStatus.APPROVED), None)
-    can_write = Customer.objects.restrict(request.user, "change").filter(pk=customer.pk).exists()
+    can_write = can_change(request, customer)
     if not plans and not (can_write and customer.tier in ("A", "B")):
         return ""
     context = {

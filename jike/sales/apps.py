@@ -14,4 +14,4 @@ class SalesConfig(AppConfig):
         register_nav(30, "sales:board", _("商机看板"), "layout-kanban")
         register_nav(31, "sales:forecast", _("收入预测"), "chart-bar")
         register_nav(32, "sales:campaigns", _("营销活动"), "speakerphone")
-        register_panel(40, "opportunities", customer_panel)
+        register_panel(40, "opportunities", customer_panel, cached=True)

@@ -28,6 +28,7 @@ from jike.sales import campaigns, reports, services
 from jike.sales.filtersets import OpportunityFilterSet
 from jike.sales.forms import AttitudeForm, CampaignForm, InfluencerForm, NextStepForm, OpportunityForm, PositionForm
 from jike.sales.models import OPEN_STAGES, Campaign, Influencer, NextStep, Opportunity, Stage
+from jike.web.registry import can_change
 
 
 def _error_text(exc: Exception) -> str:
@@ -285,7 +286,7 @@ def customer_panel(request: HttpRequest, customer: Customer) -> str:
         .select_related("owner")
         .order_by("expected_close")[:20]
     )
-    can_add = Customer.objects.restrict(user, "change").filter(pk=customer.pk).exists()
+    can_add = can_change(request, customer)
     return render_to_string(
         "sales/panel.html",
         {"opps": opps, "customer": customer, "can_add": can_add, "new_url": reverse("sales:new")},

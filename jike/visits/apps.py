@@ -13,4 +13,4 @@ class VisitsConfig(AppConfig):
 
         register_nav(35, "visits:calendar", _("拜访日历"), "calendar")
         register_nav(36, "visits:coverage", _("拜访覆盖"), "checklist")
-        register_panel(45, "visits", customer_panel)
+        register_panel(45, "visits", customer_panel, cached=True)

@@ -71,11 +71,12 @@ def overdue_customers(qs: QuerySet[Customer], now: dt.datetime | None = None) ->
 
 def customer_visit_status(customer: Customer, now: dt.datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
-    last = VisitLog.objects.filter(customer=customer).order_by("-visited_at").first()
+    last = VisitLog.objects.filter(customer=customer).select_related("manager").order_by("-visited_at").first()
     upcoming = (
         VisitPlan.objects.filter(
             customer=customer, status=PlanStatus.PLANNED, planned_at__gte=now - dt.timedelta(hours=12)
         )
+        .select_related("manager")
         .order_by("planned_at")
         .first()
     )

