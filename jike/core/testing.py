@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.test import Client
 from rest_framework.test import APIClient
 
 from jike.core.models import OrgLevel, OrgUnit, User
@@ -83,6 +84,13 @@ def api(user: User | None = None) -> SchemaCheckedClient:
 
 
 # Credit codes with valid check digits (computed by stdnum), for fixtures.
+def client_for(user: User) -> Client:
+    """A UI test client signed in as `user` (no password round trip)."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 def credit_code(n: int) -> str:
     from stdnum.cn import uscc
 

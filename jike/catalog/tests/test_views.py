@@ -1,19 +1,14 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 
 from jike.catalog.models import Holding, Product
 from jike.catalog.views import holdings_panel
+from jike.core.testing import client_for
 from jike.customers.models import TeamAssignment
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user):
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 def test_catalog_browse_filter_and_detail(world):

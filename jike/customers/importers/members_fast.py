@@ -56,13 +56,7 @@ def validate(
     names = [f"c{i}" for i in range(len(header))]
     reader = pacsv.open_csv(
         str(path),
-        read_options=pacsv.ReadOptions(
-            encoding="utf8" if encoding == "utf-8-sig" else encoding,
-            column_names=names,
-            skip_rows=1,
-            block_size=BLOCK,
-        ),
-        parse_options=pacsv.ParseOptions(delimiter=_delimiter(path, encoding), newlines_in_values=False),
+        **_csv_options(path, encoding, names),
         convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False),
     )
     seen = checker.seen
@@ -161,13 +155,7 @@ def credit_codes(path: Any, encoding: str, header: list[str], column: int) -> li
     try:
         table = pacsv.read_csv(
             str(path),
-            read_options=pacsv.ReadOptions(
-                encoding="utf8" if encoding == "utf-8-sig" else encoding,
-                column_names=names,
-                skip_rows=1,
-                block_size=BLOCK,
-            ),
-            parse_options=pacsv.ParseOptions(delimiter=_delimiter(path, encoding), newlines_in_values=False),
+            **_csv_options(path, encoding, names),
             convert_options=pacsv.ConvertOptions(
                 include_columns=[names[column]], column_types={names[column]: pa.string()}, strings_can_be_null=False
             ),
@@ -176,6 +164,19 @@ def credit_codes(path: Any, encoding: str, header: list[str], column: int) -> li
         return None
     codes = pc.unique(pc.utf8_upper(pc.utf8_trim_whitespace(table.column(0))))
     return [c for c in codes.to_pylist() if c]
+
+
+def _csv_options(path: Any, encoding: str, names: list[str]) -> dict[str, Any]:
+    """Arrow's read and parse options for an operator export: header skipped, one line per row."""
+    return {
+        "read_options": pacsv.ReadOptions(
+            encoding="utf8" if encoding == "utf-8-sig" else encoding,
+            column_names=names,
+            skip_rows=1,
+            block_size=BLOCK,
+        ),
+        "parse_options": pacsv.ParseOptions(delimiter=_delimiter(path, encoding), newlines_in_values=False),
+    }
 
 
 def _delimiter(path: Any, encoding: str) -> str:

@@ -19,16 +19,11 @@ from django.urls import reverse
 
 from jike.catalog import services as catalog
 from jike.catalog.models import Product
+from jike.core.testing import client_for
 from jike.customers import services
 from jike.customers.models import TeamAssignment
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 from django.template.loader import render_to_string
-from django.test import Client
 
 from jike.core.models import Job
+from jike.core.testing import client_for
 from jike.customers import tiering
 from jike.customers.models import Customer, Scorecard, ScorecardStatus, TeamAssignment, TierChange
 from jike.customers.tests.test_tiering import seed_default_rules
@@ -18,12 +18,6 @@ from jike.customers.tests.test_tiering import seed_default_rules
 def _fast(settings, db):
     seed_default_rules()
     settings.JIKE_JOBS_INLINE = True
-
-
-def client_for(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 def test_scorecard_pages_read_for_all_edit_for_province(world):

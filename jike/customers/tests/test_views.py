@@ -14,17 +14,11 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from jike.core.models import AuditLog, ExportLog
-from jike.core.testing import credit_code
+from jike.core.testing import client_for, credit_code
 from jike.customers import services
 from jike.customers.models import AttitudeChange, Customer, KeyPerson, Member, TeamAssignment
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

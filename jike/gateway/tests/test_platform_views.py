@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 
+from jike.core.testing import client_for
 from jike.customers.models import TeamAssignment
 from jike.gateway import services
 from jike.gateway.models import GlobalListEntry, Route, SmsAccount
@@ -15,12 +16,6 @@ from jike.gateway.testing import add_charge, sms_product
 from jike.gateway.views import customer_panel
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user):
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 FORM = {"system_id": "web01", "password": "secret01", "signature": "【网页】", "signature_mode": "added",

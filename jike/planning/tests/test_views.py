@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 
 from jike.core.models import ExportLog
+from jike.core.testing import client_for
 from jike.customers.models import TeamAssignment
 from jike.planning import services
 from jike.planning.models import AccountPlan, ServiceSite
@@ -12,12 +13,6 @@ from jike.planning.views import current_plan_panel
 from .helpers import fill
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user):
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 @pytest.fixture

@@ -10,16 +10,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from jike.core.testing import client_for
 from jike.customers import services
 from jike.customers.models import Customer, TeamAssignment
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
