@@ -75,6 +75,7 @@ class Procs:
 
 
 def start_sim(procs: Procs, logdir: Path, args: argparse.Namespace) -> int:
+    """Start the SMSC simulator; its pid is procs.procs[-1].pid."""
     port = free_port()
     p = procs.start(
         [
@@ -91,6 +92,35 @@ def start_sim(procs: Procs, logdir: Path, args: argparse.Namespace) -> int:
     )
     wait_port(port, p)
     return port
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (Linux /proc; None elsewhere or when gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU per message of the processes on the path, read around one load-generator pass.
+
+    Throughput on a shared machine swings with everybody else's work; the CPU a process spends
+    per message does not, so it is the figure to compare two versions of the code with."""
+
+    def __init__(self, procs: dict[str, int]) -> None:
+        self.procs = procs
+        self.start = {name: cpu_seconds(pid) for name, pid in procs.items()}
+
+    def result(self, messages: int) -> dict[str, float]:
+        out = {}
+        for name, pid in self.procs.items():
+            before, after = self.start[name], cpu_seconds(pid)
+            if before is not None and after is not None and messages:
+                out[name] = round((after - before) / messages * 1e6, 1)
+        return out
 
 
 def loadgen(port: int, args: argparse.Namespace, n: int, system_id: str, password: str) -> dict[str, Any]:
@@ -111,13 +141,17 @@ def run_passthrough(args: argparse.Namespace, logdir: Path) -> dict[str, Any]:
     procs = Procs()
     try:
         sim = start_sim(procs, logdir, args)
+        sim_pid = procs.procs[-1].pid
         port = free_port()
         p = procs.start(
             [PY, "-m", "bench.gateway.passthrough", "--port", str(port), "--upstream-port", str(sim)],
             logdir / "passthrough.log",
         )
         wait_port(port, p)
-        return loadgen(port, args, args.n, "bench", "benchpw")
+        meter = CpuMeter({"passthrough": p.pid, "sim": sim_pid})
+        result = loadgen(port, args, args.n, "bench", "benchpw")
+        result["cpu_us_per_msg"] = meter.result(result["accepted"])
+        return result
     finally:
         procs.stop_all()
 
@@ -191,6 +225,7 @@ def run_jike(args: argparse.Namespace, logdir: Path) -> dict[str, Any]:
     try:
         dsn = ensure_bench_db()
         sim = start_sim(procs, logdir, args)
+        sim_pid = procs.procs[-1].pid
         gw_port, admin_port = free_port(), free_port()
         data_dir = logdir / "jike-data"
         cfg = jike_config(sim, gw_port, admin_port, data_dir, dsn)
@@ -199,6 +234,7 @@ def run_jike(args: argparse.Namespace, logdir: Path) -> dict[str, Any]:
         p = procs.start([JIKE, "gateway", "--config", str(cfg_path)], logdir / "jike.log")
         wait_port(gw_port, p)
         time.sleep(0.5)  # connectors bind
+        meter = CpuMeter({"jike": p.pid, "sim": sim_pid})
         result = loadgen(gw_port, args, args.n, "bench", "benchpw")
         status = subprocess.run(
             [JIKE, "gateway-status", "--admin", f"http://127.0.0.1:{admin_port}", "--json"],
@@ -209,6 +245,8 @@ def run_jike(args: argparse.Namespace, logdir: Path) -> dict[str, Any]:
         if status.returncode == 0:
             st = json.loads(status.stdout)
             result["gateway_wal_batches"] = st["wal"]["batches"]
+            result["gateway_wal_records"] = st["wal"]["records"]
+            result["gateway_wal_write_fsync_s"] = st["wal"]["fsync_seconds_total"]
             result["gateway_accepted"] = st["counters"]["accepted"]
         # CDRs land within a flush interval or two
         import psycopg
@@ -217,11 +255,14 @@ def run_jike(args: argparse.Namespace, logdir: Path) -> dict[str, Any]:
         cdrs = 0
         while time.monotonic() < deadline:
             with psycopg.connect(dsn) as conn:
-                cdrs = conn.execute("SELECT count(*) FROM gateway_cdr").fetchone()[0]
+                row = conn.execute("SELECT count(*) FROM gateway_cdr").fetchone()
+                cdrs = row[0] if row else 0
             if cdrs >= result["accepted"]:
                 break
             time.sleep(0.5)
         result["cdrs_in_postgres"] = cdrs
+        # read after the CDRs are in: the gateway's COPY of the last batches counts too
+        result["cpu_us_per_msg"] = meter.result(result["accepted"])
         return result
     finally:
         procs.stop_all()
@@ -314,6 +355,11 @@ def main(argv: list[str] | None = None) -> int:
             notes.append("0.11.1 + one-line fix of jookies/jasmin#1236 (DLRs to SMPP users)")
         if "cdrs_in_postgres" in r:
             notes.append(f"cdrs={r['cdrs_in_postgres']}")
+        cpu = [x.get("cpu_us_per_msg", {}) for x in runs[name] if "error" not in x]
+        if any(cpu):
+            per = "/".join(str(c.get(name, "-")) for c in cpu)
+            sim = "/".join(str(c.get("sim", "-")) for c in cpu)
+            notes.append(f"CPU us/msg {name} {per}, sim {sim}")
         print(
             f"{name:<12} {r['accepted']:>8} {r['e2e_msgs_per_s']:>11.0f} {r.get('submit_msgs_per_s', 0):>9.0f} "
             f"{r['submit_p50_ms']:>8.1f} "

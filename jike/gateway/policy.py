@@ -18,6 +18,7 @@ later, on the joined text, once all parts are in (jike/gateway/concat.py): `Acce
 
 from __future__ import annotations
 
+import codecs
 import json
 import time
 from collections import deque
@@ -70,6 +71,12 @@ class Accepted(NamedTuple):
     content_class: str
     concat: tuple[int, int, int] | None
     hold: bool  # a part of a concatenated message: signature and keywords are checked on the whole
+
+
+# bytes.decode("utf-16-be") looks the codec up by name and goes through a Python-level wrapper
+# (~1.0 us for a 30-character text); the codec function itself takes ~0.35 us
+_utf16be_decode = codecs.utf_16_be_decode
+_tuple_new = tuple.__new__
 
 
 _day_cache: list[Any] = [0.0, 0.0, ""]  # [start, end) of the cached day, its name
@@ -173,7 +180,7 @@ def evaluate(snap: Snapshot, account: Account, sm: pdu.ShortMessage, flow: FlowC
                 tlvs.get(pdu.TAG_SAR_SEGMENT_SEQNUM, b"\x01")[0],
             )
         if sm.data_coding == text.DC_UCS2 and not len(octets) % 2:
-            content: str | None = octets.decode("utf-16-be")
+            content: str | None = _utf16be_decode(octets, "strict", True)[0]
         else:
             content = text.decode(octets, sm.data_coding)
     except (text.TextError, UnicodeDecodeError, IndexError):
@@ -254,15 +261,19 @@ def evaluate(snap: Snapshot, account: Account, sm: pdu.ShortMessage, flow: FlowC
         content_class = service_type
     else:
         content_class = account.content_class
-    return Accepted(
-        body or pdu.encode_sm(sm),
-        destination,
-        sm.source_addr,
-        queue,
-        connectors,
-        segments,
-        want_receipt,
-        content_class,
-        concat,
-        hold,
+    # tuple.__new__ directly: the NamedTuple constructor is a Python-level function
+    return _tuple_new(
+        Accepted,
+        (
+            body or pdu.encode_sm(sm),
+            destination,
+            sm.source_addr,
+            queue,
+            connectors,
+            segments,
+            want_receipt,
+            content_class,
+            concat,
+            hold,
+        ),
     )

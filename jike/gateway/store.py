@@ -47,6 +47,7 @@ class Store:
         self._buf: list[tuple[Any, ...]] = []
         self._cbs: list[Callback] = []
         self._wake = asyncio.Event()
+        self._woken = False  # mirrors _wake.is_set() without a method call per append
         self._task: asyncio.Task[None] | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jike-wal")
         self._holds: dict[int, int] = {}
@@ -134,7 +135,8 @@ class Store:
         self._buf.append(record)
         if callback is not None:
             self._cbs.append(callback)
-        if not self._wake.is_set():
+        if not self._woken:
+            self._woken = True
             self._wake.set()
         return self.segment
 
@@ -158,6 +160,7 @@ class Store:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            self._woken = False
             if not self._buf:
                 if self._closed:
                     return
@@ -185,6 +188,7 @@ class Store:
             if self._size >= self.segment_bytes:
                 self._roll()
             if self._buf:
+                self._woken = True
                 self._wake.set()
 
     async def flush(self) -> None:
