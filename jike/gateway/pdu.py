@@ -441,17 +441,22 @@ def receipt_body(
     ).encode("latin-1")
 
 
+def _receipt_err(text: bytes) -> int:
+    """The `err:` field of a receipt text (3 digits), 0 when absent."""
+    at = text.find(b" err:")
+    if at >= 0:
+        digits = text[at + 5 : at + 8]
+        if digits.isdigit():
+            return int(digits)
+    return 0
+
+
 def parse_receipt(sm: ShortMessage) -> tuple[str, str, int]:
     """Return (smsc message id, stat, err) of a delivery receipt."""
     tlvs = sm.tlvs
     raw_id = tlvs.get(TAG_RECEIPTED_MESSAGE_ID)
     text = sm.short_message or tlvs.get(TAG_MESSAGE_PAYLOAD, b"")
-    err = 0
-    at = text.find(b" err:")
-    if at >= 0:
-        digits = text[at + 5 : at + 8]
-        if digits.isdigit():
-            err = int(digits)
+    err = _receipt_err(text)
     state = tlvs.get(TAG_MESSAGE_STATE)
     if raw_id is not None and state:
         return raw_id.rstrip(b"\0").decode("latin-1"), _STATE_NAMES.get(state[0], "UNKNOWN"), err
@@ -523,10 +528,5 @@ def receipt_fields(body: bytes) -> tuple[str, str, int] | None:
     if stat is None:
         return None
     text = body[start : start + body[p + 5]] or payload or b""
-    err = 0
-    at = text.find(b" err:")
-    if at >= 0:
-        digits = text[at + 5 : at + 8]
-        if digits.isdigit():
-            err = int(digits)
+    err = _receipt_err(text)
     return raw_id.rstrip(b"\0").decode("latin-1"), stat, err

@@ -335,16 +335,23 @@ def delete_connector(actor: User | None, connector: Connector) -> None:
     connector.delete()
 
 
+def _clean_route_data(data: dict[str, Any], route: Route) -> None:
+    """Normalise connector names and the prefix in `data` (in place); one route per prefix."""
+    if "connectors" in data:
+        data["connectors"] = _clean_connector_names(data["connectors"])
+    if "prefix" in data:
+        data["prefix"] = (data["prefix"] or "").strip()
+        if Route.objects.filter(prefix=data["prefix"]).exclude(pk=route.pk).exists():
+            raise ValidationError({"prefix": "该号段已有路由 / this prefix already has a route"})
+
+
 @transaction.atomic
 def create_route(actor: User | None, **data: Any) -> Route:
     ensure_configurer(actor)
     route = Route()
-    if "connectors" in data:
-        data["connectors"] = _clean_connector_names(data["connectors"])
-    data["prefix"] = (data.get("prefix") or "").strip()
+    data.setdefault("prefix", "")
+    _clean_route_data(data, route)
     apply_fields(route, data, ROUTE_FIELDS)
-    if Route.objects.filter(prefix=route.prefix).exists():
-        raise ValidationError({"prefix": "该号段已有路由 / this prefix already has a route"})
     route.full_clean()
     route.save()
     audit.record(actor, "gateway_route.create", route, audit.diff({}, audit.snapshot(route, ROUTE_FIELDS)))
@@ -355,12 +362,7 @@ def create_route(actor: User | None, **data: Any) -> Route:
 def update_route(actor: User | None, route: Route, **data: Any) -> Route:
     ensure_configurer(actor)
     route = Route.objects.select_for_update().get(pk=route.pk)
-    if "connectors" in data:
-        data["connectors"] = _clean_connector_names(data["connectors"])
-    if "prefix" in data:
-        data["prefix"] = (data["prefix"] or "").strip()
-        if Route.objects.filter(prefix=data["prefix"]).exclude(pk=route.pk).exists():
-            raise ValidationError({"prefix": "该号段已有路由 / this prefix already has a route"})
+    _clean_route_data(data, route)
     before = audit.snapshot(route, ROUTE_FIELDS)
     apply_fields(route, data, ROUTE_FIELDS)
     route.full_clean()

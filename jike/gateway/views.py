@@ -26,6 +26,7 @@ from jike.core.errors import BusinessRuleError
 from jike.core.http import staff
 from jike.core.models import AuditLog
 from jike.customers.models import Customer
+from jike.web.registry import can_change
 
 from . import services
 from .filtersets import SmsAccountFilterSet
@@ -45,10 +46,6 @@ def _apply_errors(form: Form, exc: ValidationError | BusinessRuleError, aliases:
         target = field if field in form.fields else None
         for error in errors:
             form.add_error(target, error)
-
-
-def _can_write(user: Any, customer: Customer) -> bool:
-    return Customer.objects.restrict(user, "change").filter(pk=customer.pk).exists()
 
 
 def _require_configurer(request: HttpRequest) -> None:
@@ -105,7 +102,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = staff(request)
     account = get_object_or_404(SmsAccount.objects.restrict(user).select_related("customer", "product"), pk=pk)
-    can_write = _can_write(user, account.customer)
+    can_write = can_change(request, account.customer)
     form = SmsAccountForm(request.POST or None, editing=True, initial=SmsAccountForm.initial_for(account))
     if not can_write:
         for field in form.fields.values():
@@ -278,7 +275,7 @@ def customer_panel(request: HttpRequest, customer: Any) -> str:
     user = staff(request)
     accounts = list(SmsAccount.objects.restrict(user).filter(customer=customer).select_related("product"))
     charges = monthly_charges(customer)
-    can_write = _can_write(user, customer)
+    can_write = can_change(request, customer)
     if not accounts and not charges and not can_write:
         return ""
     return render_to_string(

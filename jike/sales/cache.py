@@ -9,14 +9,12 @@ The version lives in the database (two index reads per request) so every web pro
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from django.core.cache import cache
 from django.db import connection, transaction
 
-from jike.core.roles import Scope
+from jike.core import cache as data_cache
 from jike.sales.models import Counter
 
 TTL = 60
@@ -54,23 +52,6 @@ def version() -> str:
     return f"{row[0] if row else 0}-{row[1] if row else ''}"
 
 
-def scope_key(user: Any) -> str:
-    scope = user.scope
-    if scope == Scope.ALL:
-        return "all"
-    if scope == Scope.ORG and user.org_unit is not None:
-        return f"org:{user.org_unit.path}"
-    return f"team:{user.pk}"
-
-
 def cached(kind: str, user: Any, params: Mapping[str, Any], fn: Callable[[], T]) -> T:
     raw = "&".join(f"{k}={v}" for k, v in sorted((k, str(v)) for k, v in params.items()))
-    # Hashed: versions and org paths hold spaces and slashes that some cache backends refuse.
-    digest = hashlib.sha1(f"{version()}|{scope_key(user)}|{raw}".encode(), usedforsecurity=False).hexdigest()
-    key = f"sales:{kind}:{digest}"
-    hit = cache.get(key)
-    if hit is not None:
-        return hit  # type: ignore[no-any-return]
-    value = fn()
-    cache.set(key, value, TTL)
-    return value
+    return data_cache.cached([f"sales:{kind}", version(), data_cache.scope_key(user), raw], fn, TTL)

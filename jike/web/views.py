@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -19,9 +18,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from jike.core import cache as data_cache
 from jike.core.http import staff as _user
 from jike.core.models import User
-from jike.core.roles import Scope
 from jike.customers.choices import Industry, MemberStatus, PaymentMode, Tier
 from jike.customers.models import Customer, Member
 
@@ -39,27 +38,13 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 T = TypeVar("T")
 
 
-def scope_key(user: User) -> str:
-    """Users with the same data scope see the same figures, so they share cached results."""
-    if user.scope == Scope.ALL:
-        return "all"
-    if user.scope == Scope.ORG and user.org_unit is not None:
-        return "org:" + user.org_unit.path
-    return f"team:{user.pk}"
-
-
 def cached(name: str, user: User, compute: Callable[[], T]) -> T:
     """Dashboard aggregates scan the whole scope (millions of members at province level), so they
     are cached per scope for JIKE_DASHBOARD_CACHE_SECONDS (0 turns the cache off)."""
     seconds = int(getattr(settings, "JIKE_DASHBOARD_CACHE_SECONDS", 120))
     if seconds <= 0:
         return compute()
-    key = f"jike:dashboard:{name}:{get_language()}:{scope_key(user)}"
-    value: T | None = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, seconds)
-    return value
+    return data_cache.cached(["dashboard", name, get_language(), data_cache.scope_key(user)], compute, seconds)
 
 
 def kpis(user: User) -> dict[str, Any]:
