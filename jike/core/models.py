@@ -52,10 +52,13 @@ class OrgUnit(models.Model):
         super().save(*args, **kwargs)
 
     def ancestor_of_level(self, level: str) -> OrgUnit | None:
-        unit: OrgUnit | None = self
-        while unit is not None and unit.level != level:
-            unit = unit.parent
-        return unit
+        """This unit or the one above it at `level`: one query on the path prefixes (pages ask
+        this on every request; walking `parent` cost a query per level)."""
+        if self.level == level:
+            return self
+        parts = self.path.split("/")[:-1]
+        prefixes = ["/".join(parts[:i]) + "/" for i in range(1, len(parts))]
+        return OrgUnit.objects.filter(level=level, path__in=prefixes).first() if prefixes else None
 
 
 class User(AbstractUser):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from jike.core.roles import Scope
 
@@ -31,9 +31,28 @@ def customer_scope_q(user: User, prefix: str = "") -> Q | None:
         return None
     if scope == Scope.ORG and user.org_unit is not None:
         return Q(**{f"{prefix}org_path__startswith": user.org_unit.path})
-    customer_ref = OuterRef(prefix[:-2]) if prefix else OuterRef("pk")
-    on_team = TeamAssignment.objects.filter(customer_id=customer_ref, staff_id=user.pk)
-    return Q(Exists(on_team))
+    team = TeamAssignment.objects.filter(staff_id=user.pk).order_by().values("customer_id")
+    return Q(**{f"{prefix}pk__in_team": team})
+
+
+@models.BigAutoField.register_lookup
+class InTeam(models.Lookup):  # type: ignore[type-arg]
+    """`pk__in_team=<subquery of ids>`: on PostgreSQL `= ANY(ARRAY(subquery))`. The planner then
+    reads the team's few thousand customers through the primary key whatever else the query
+    filters on; with EXISTS / IN it joined by hash over a scan of all customers whenever a
+    search term looked selective (有限公司 for one customer manager: 58 -> 12 ms)."""
+
+    lookup_name = "in_team"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = compiler.compile(self.rhs)
+        return f"{lhs} IN ({rhs})", [*lhs_params, *rhs_params]
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = compiler.compile(self.rhs)
+        return f"{lhs} = ANY(ARRAY({rhs}))", [*lhs_params, *rhs_params]
 
 
 class RestrictedQuerySet(models.QuerySet[_M]):
