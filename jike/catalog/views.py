@@ -112,7 +112,9 @@ def holdings_panel(request: HttpRequest, customer: Any) -> str:
     """Customer 360 panel: the customer's active holdings and the roll-up over its group."""
     holdings = list(Holding.objects.active().restrict(request.user).filter(customer=customer).select_related("product"))
     # Most customers have no subsidiaries: one EXISTS instead of the roll-up's three queries.
-    has_group = Customer.objects.filter(parent_id=customer.pk).exists()
+    has_group = getattr(customer, "has_children", None)  # read with the customer on the 360 page
+    if has_group is None:
+        has_group = Customer.objects.filter(parent_id=customer.pk).exists()
     rollup = services.holdings_rollup(customer, request.user) if has_group else None
     can_write = can_change(request, customer)
     return render_to_string(

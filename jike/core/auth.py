@@ -26,10 +26,11 @@ class ScopedTokenAuthentication(TokenAuthentication):
     """DRF's token authentication, with the org unit in the same query as the token and user."""
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
-        model = self.get_model()
+        from rest_framework.authtoken.models import Token
+
         try:
-            token = model.objects.select_related("user__org_unit").get(key=key)
-        except model.DoesNotExist as exc:
+            token = Token.objects.select_related("user__org_unit").get(key=key)
+        except Token.DoesNotExist as exc:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from exc
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))

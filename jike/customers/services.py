@@ -311,16 +311,16 @@ def ancestors(customer: Customer, limit: int = 8) -> list[Customer]:
 
 
 def descendants(customer: Customer) -> list[int]:
-    """Ids of every customer below this one in the group hierarchy, any depth (breadth-first)."""
-    found: list[int] = []
-    frontier = [customer.pk]
-    seen = {customer.pk}
-    while frontier:
-        children = list(Customer.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-        frontier = [c for c in children if c not in seen]
-        seen.update(frontier)
-        found.extend(frontier)
-    return found
+    """Ids of every customer below this one in the group hierarchy, any depth, in one recursive
+    query (UNION, not UNION ALL: a cycle ends instead of looping)."""
+    table = Customer._meta.db_table
+    sql = (
+        f"WITH RECURSIVE below(id) AS (SELECT id FROM {table} WHERE parent_id = %s"
+        f" UNION SELECT c.id FROM {table} c JOIN below b ON c.parent_id = b.id) SELECT id FROM below ORDER BY id"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [customer.pk])
+        return [row[0] for row in cur.fetchall() if row[0] != customer.pk]
 
 
 def rollup(customer: Customer, ids: list[int] | None = None) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Model, Prefetch
+from django.db.models import Exists, Model, OuterRef, Prefetch
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -45,7 +45,7 @@ from jike.customers.choices import Industry, Lifecycle, MemberStatus, Ownership,
 from jike.customers.filtersets import CustomerFilterSet, MemberFilterSet
 from jike.customers.forms import CustomerForm, KeyEventForm, KeyPersonForm, MemberForm, apply_service_error
 from jike.customers.models import AttitudeChange, Customer, KeyEvent, KeyPerson, Member, TeamAssignment
-from jike.web.registry import PANEL_TTL, can_change, panel_fragments, render_panels, vary
+from jike.web.registry import PANEL_TTL, can_change, panel_fragments, render_panels, seen_in_scope, vary
 
 PAGE_SIZE = 50
 MEMBER_PAGE_SIZE = 20
@@ -110,7 +110,7 @@ def _scoped_filterset(request: HttpRequest, user: User) -> CustomerFilterSet:
 def customer_list(request: HttpRequest) -> HttpResponse:
     user = _request_user(request)
     fs = _scoped_filterset(request, user)
-    qs = fs.qs.prefetch_related(
+    qs = fs.qs.only(*LIST_FIELDS).prefetch_related(
         Prefetch(
             "team",
             queryset=TeamAssignment.objects.filter(team_role__in=CM_TEAM_ROLES)
@@ -125,6 +125,12 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     if _is_htmx(request):
         return render(request, "customers/_table.html", context)
     return render(request, "customers/list.html", context)
+
+
+# What a table row shows (views.ListRow, customer_rows): the list loads 50 customers of 34
+# columns, with their city and grid, per page.
+LIST_FIELDS = ("name", "short_name", "tier", "grade", "industry", "status", "member_count", "unified_member_count",
+               "monthly_spend", "updated_at", "city__name", "grid__name")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -279,9 +285,14 @@ def customer_export(request: HttpRequest) -> FileResponse:
 
 
 def _visible_customer(request: HttpRequest, pk: int) -> Customer:
-    """The customer if the user may see it, else 404 (no hint that it exists)."""
-    qs = Customer.objects.restrict(_request_user(request)).select_related("city", "county", "grid")
-    return get_object_or_404(qs, pk=pk)
+    """The customer if the user may see it, else 404 (no hint that it exists). It carries
+    `has_children` (read in the same query: the hierarchy and the holdings roll-up ask it)."""
+    user = _request_user(request)
+    has_children = Exists(Customer.objects.filter(parent=OuterRef("pk")))
+    qs = Customer.objects.restrict(user).select_related("city", "county", "grid").annotate(has_children=has_children)
+    customer = get_object_or_404(qs, pk=pk)
+    seen_in_scope(request, customer)
+    return customer
 
 
 def _writable_customer(request: HttpRequest, pk: int) -> Customer:
@@ -294,23 +305,28 @@ def _writable_customer(request: HttpRequest, pk: int) -> Customer:
     return customer
 
 
-def _hierarchy(user: User, customer: Customer) -> dict[str, Any]:
+def _group(customer: Customer) -> list[int]:
+    """The customer and every customer below it: the 360 page shows group roll-ups, so its cache
+    follows the data version of the whole group."""
+    return [customer.pk, *services.descendants(customer)] if customer.has_children else [customer.pk]  # type: ignore[attr-defined]
+
+
+def _hierarchy(user: User, customer: Customer, group: list[int]) -> dict[str, Any]:
     chain = services.ancestors(customer) if customer.parent_id else []
     visible = (
         set(Customer.objects.restrict(user).filter(pk__in=[c.pk for c in chain]).values_list("pk", flat=True))
         if chain
         else set()
     )
-    children_qs = Customer.objects.restrict(user).filter(parent=customer).select_related("city")
-    children = list(children_qs.order_by("-monthly_spend", "id")[: CHILDREN_LIMIT + 1])
-    has_children = bool(children) or Customer.objects.filter(parent=customer).exists()
-    group = [customer.pk, *services.descendants(customer)] if has_children else [customer.pk]
+    children: list[Customer] = []
+    if len(group) > 1:
+        children_qs = Customer.objects.restrict(user).filter(parent=customer).select_related("city")
+        children = list(children_qs.order_by("-monthly_spend", "id")[: CHILDREN_LIMIT + 1])
     return {
         "chain": [(c, c.pk in visible) for c in chain],
         "children": children[:CHILDREN_LIMIT],
         "children_more": len(children) > CHILDREN_LIMIT,
-        "rollup": services.rollup(customer, group) if has_children else None,
-        "group": group,
+        "rollup": services.rollup(customer, group) if len(group) > 1 else None,
     }
 
 
@@ -408,10 +424,9 @@ def _key_persons(customer: Customer) -> list[KeyPerson]:
     return list(persons.prefetch_related(Prefetch("attitude_history", queryset=attitudes)))
 
 
-def _fragments(request: HttpRequest, customer: Customer, can_edit: bool) -> dict[str, Any]:
-    """Key persons, key events, change history and the cacheable panels: everything here changes
-    only through audited service writes on the customer or its group, so the HTML is cached as one
-    entry under the group's data version (one cache read per page)."""
+def _sections(request: HttpRequest, customer: Customer, can_edit: bool) -> dict[str, str]:
+    """Key persons, key events and change history: they change only through audited service
+    writes on the customer, so their HTML is cached as one entry (see `_cache_key`)."""
     user = _request_user(request)
     sections: dict[str, dict[str, Any]] = {
         "key_persons": {"key_persons": _key_persons(customer)},
@@ -419,39 +434,51 @@ def _fragments(request: HttpRequest, customer: Customer, can_edit: bool) -> dict
         "history": {"history": _history(user, customer)},
     }
     base = {"customer": customer, "can_edit": can_edit, "user": user}
-    return {
-        "sections": {name: render_to_string(SECTION_TEMPLATES[name], base | ctx) for name, ctx in sections.items()},
-        "panels": panel_fragments(request, customer),
-    }
+    return {name: render_to_string(SECTION_TEMPLATES[name], base | ctx) for name, ctx in sections.items()}
+
+
+def _cache_key(request: HttpRequest, customer: Customer, group: list[int], part: str) -> list[object]:
+    """The data version of the customer's group (every service write records an audit entry
+    whose subject is the customer), the customer row's own state (bulk jobs such as re-tiering
+    and member counts update it unaudited), and what else changes the HTML (`registry.vary`)."""
+    version = data_cache.subject_version("customers.customer", group)
+    return [version, customer.updated_at, customer.tier, customer.grade, part, customer.pk, *vary(request)]
 
 
 @login_required
 @require_GET
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The 360 page. The scope check (`_visible_customer`) runs on every request; the sections and
-    panels that only audited writes change come from the cache (`_fragments`), keyed by the data
-    version of the customer's group (itself and every customer below it: panels show group
-    roll-ups), the customer row's state, and what else changes the HTML (`registry.vary`)."""
+    """The 360 page: the customer file of issue 2 (profile, tier, team, key persons, members,
+    hierarchy, key events, history). The other domains' panels (products, plan, opportunities,
+    visits, SMS) arrive right after through `customer_panels`, so the file shows without waiting
+    for them. The scope check runs on every request, before any cache read."""
     user = _request_user(request)
     customer = _visible_customer(request, pk)
     can_edit = can_change(request, customer)
-    hierarchy = _hierarchy(user, customer)
-    group = hierarchy.pop("group")
-    # The customer row's own state too: bulk jobs (re-tiering, member counts) update it unaudited.
-    version = [data_cache.subject_version("customers.customer", group), customer.updated_at, customer.tier]
-    parts = [*version, customer.grade, "customer-360", customer.pk, *vary(request)]
-    fragments = data_cache.cached(parts, lambda: _fragments(request, customer, can_edit), PANEL_TTL)
+    group = _group(customer)
+    key = _cache_key(request, customer, group, "customer-360")
+    sections = data_cache.cached(key, lambda: _sections(request, customer, can_edit), PANEL_TTL)
     context: dict[str, Any] = {
         "customer": customer,
         "can_edit": can_edit,
-        "sections": {name: mark_safe(html) for name, html in fragments["sections"].items()},  # our templates
-        "panels": render_panels(request, customer, fragments["panels"]),
+        "sections": {name: mark_safe(html) for name, html in sections.items()},  # our templates
         "tier_loaded": True,
         **tiering.tier_panel_context(customer),
-        **hierarchy,
+        **_hierarchy(user, customer, group),
         **_members_page(request, user, customer),
     }
     return render(request, "customers/detail.html", context)
+
+
+@login_required
+@require_GET
+def customer_panels(request: HttpRequest, pk: int) -> HttpResponse:
+    """The other apps' panels of the 360 page (HTMX, loaded by the page). Those registered as
+    cacheable come from one cache entry under the group's data version."""
+    customer = _visible_customer(request, pk)
+    key = _cache_key(request, customer, _group(customer), "customer-360-panels")
+    fragments = data_cache.cached(key, lambda: panel_fragments(request, customer), PANEL_TTL)
+    return render(request, "customers/_panels.html", {"panels": render_panels(request, customer, fragments)})
 
 
 @login_required

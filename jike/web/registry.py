@@ -64,6 +64,14 @@ def register_panel(order: int, key: str, fn: PanelFn, *, cached: bool = False) -
         _PANELS.sort(key=lambda p: p.order)
 
 
+def seen_in_scope(request: HttpRequest, customer: Any) -> None:
+    """Record that `customer` was just read through `restrict(user, "view")`: `restrict(user,
+    "change")` filters by the same scope when the role may write at all, so `can_change` needs
+    no query of its own."""
+    memo: dict[tuple[Any, int], bool] = request.__dict__.setdefault("_jike_can_change", {})
+    memo[(request.user.pk, customer.pk)] = bool(getattr(request.user, "can_write", False))
+
+
 def can_change(request: HttpRequest, customer: Any) -> bool:
     """`restrict(user, "change")` for this customer, asked once per request (every panel needs it)."""
     from jike.customers.models import Customer

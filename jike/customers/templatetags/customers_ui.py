@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django import forms, template
+from django.core.cache import cache
 from django.core.paginator import Page
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from jike.core.masking import phone_for
 
 register = template.Library()
+OPTIONS_TTL = 300  # seconds a new grid or staff member may take to appear in the list's filters
 
 
 @register.filter
@@ -77,17 +80,46 @@ def model_options(bound: forms.BoundField) -> SafeString:
     """<option>s for a filter's model queryset, built in Python: a province user's staff and grid
     dropdowns hold over a thousand entries, which cost ~60 ms per page as template loops and still
     ~20 ms with format_html per option; one escape() per label and a join cost ~1 ms."""
-    from html import escape
-
-    selected = str(bound.value() or "")
     queryset = bound.field.queryset  # type: ignore[attr-defined]
-    model = queryset.model
-    if hasattr(model, "full_name"):
-        rows: Any = ((pk, full or user) for pk, full, user in queryset.values_list("pk", "full_name", "username"))
-    else:
-        rows = queryset.values_list("pk", "name")
-    html = "".join(
-        f'<option value="{pk}"{" selected" if str(pk) == selected else ""}>{escape(str(label))}</option>'
-        for pk, label in rows
-    )
+    # Org units and staff change rarely: the options of one scope are built once per OPTIONS_TTL.
+    key = "filter-options:" + hashlib.sha1(str(queryset.query).encode()).hexdigest()
+    html: str | None = cache.get(key)
+    if html is None:
+        if hasattr(queryset.model, "full_name"):
+            values = queryset.values_list("pk", "full_name", "username")
+            rows: Any = ((pk, full or user) for pk, full, user in values)
+        else:
+            rows = queryset.values_list("pk", "name")
+        html = "".join(f'<option value="{pk}">{escape(str(label))}</option>' for pk, label in rows)
+        cache.set(key, html, OPTIONS_TTL)
+    selected = str(bound.value() or "")
+    if selected.isdigit():
+        html = html.replace(f'<option value="{selected}">', f'<option value="{selected}" selected>', 1)
     return mark_safe(html)  # pk is an integer, every label is escaped
+
+
+TIER_BADGE = {"A": "red", "B": "orange"}
+
+
+@register.simple_tag
+def customer_rows(rows: list[Any]) -> SafeString:
+    """The <tr>s of the customer table (views.ListRow), built in Python: 50 rows x 10 cells of
+    template variables and conditions cost ~7 ms a page, this ~1 ms."""
+    out = []
+    for row in rows:
+        c = row.customer
+        short = f'<div class="text-secondary small">{escape(c.short_name)}</div>' if c.short_name else ""
+        if c.tier:
+            tier = f'<span class="badge bg-{TIER_BADGE.get(c.tier, "azure")}-lt">{escape(c.grade or c.tier)}</span>'
+        else:
+            tier = '<span class="text-secondary">—</span>'
+        grid = f'<div class="text-secondary small">{escape(c.grid.name)}</div>' if c.grid_id else ""
+        out.append(
+            f'<tr>\n<td>\n<a href="{escape(row.url)}" class="customer-link">{escape(c.name)}</a>\n{short}\n</td>\n'
+            f"<td>{tier}</td>\n<td>{escape(row.industry)}</td>\n<td>{escape(row.status)}</td>\n"
+            f"<td>{escape(c.city.name)}{grid}</td>\n<td>{escape(row.manager or '—')}</td>\n"
+            f'<td class="text-end">{escape(row.members)}</td>\n<td class="text-end">{escape(row.unified_share)}</td>\n'
+            f'<td class="text-end">{escape(row.spend)}</td>\n<td class="text-secondary small">{escape(row.updated)}</td>\n'
+            "</tr>\n"
+        )
+    return mark_safe("".join(out))  # every value is escaped

@@ -42,10 +42,16 @@ def hefei(world, committed):
 
 
 def page(client: Client, customer) -> tuple[str, int]:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("customers:detail", args=[customer.pk]))
-    assert response.status_code == 200
-    return response.content.decode(), len(queries)
+    """The 360 page as a browser gets it: the document, then the panels it loads (HTMX)."""
+    html, count = [], 0
+    for name in ("customers:detail", "customers:panels"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse(name, args=[customer.pk]))
+        assert response.status_code == 200
+        html.append(response.content.decode())
+        count += len(queries)
+    assert f'hx-get="{reverse("customers:panels", args=[customer.pk])}"' in html[0]
+    return "".join(html), count
 
 
 def test_second_view_is_served_from_the_cache(world, hefei):
@@ -110,8 +116,9 @@ def test_scope_is_checked_before_the_cache(world, hefei):
     page(client_for(world.users["province"]), hefei)
     page(client_for(world.users["province"]), hefei)
     for outsider in ("wuhu_city", "wuhu_cm", "hefei_cm_other"):
-        response = client_for(world.users[outsider]).get(reverse("customers:detail", args=[hefei.pk]))
-        assert response.status_code == 404, outsider
+        for name in ("customers:detail", "customers:panels"):
+            response = client_for(world.users[outsider]).get(reverse(name, args=[hefei.pk]))
+            assert response.status_code == 404, (outsider, name)
 
 
 def test_cached_html_is_per_mask_and_edit_rights(world, hefei):

@@ -78,3 +78,23 @@ def test_two_character_search_can_use_the_bigram_index(customers):
         cur.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cur.fetchall())
     assert "customer_name_bigram" in plan, plan
+
+
+@pytest.mark.parametrize("term", ["医院", "有限公司", "合肥", "医", "Hefei"])
+def test_team_scope_search_equals_plain_ilike_over_the_team(world, customers, term):
+    """A customer manager's search reads his team through the primary key (no bigram condition):
+    the result is still exactly the ILIKE over his team, and nothing outside it."""
+    from django.test import RequestFactory
+
+    from jike.customers.models import TeamAssignment
+
+    cm = world.users["hefei_cm"]
+    team = customers[::2]
+    for customer in team:
+        TeamAssignment.objects.create(customer=customer, staff=cm, team_role="cm_mid")
+    request = RequestFactory().get("/customers/", {"q": term})
+    request.user = cm
+    fs = CustomerFilterSet(request.GET, queryset=Customer.objects.restrict(cm), request=request)
+    expected = {c.name for c in team if term.lower() in f"{c.name} {c.short_name}".lower()}
+    assert set(fs.qs.values_list("name", flat=True)) == expected
+    assert fs.qs.count() == len(expected)

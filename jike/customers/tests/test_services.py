@@ -73,6 +73,20 @@ def test_hierarchy_cycle_refused_and_rollup(world):
     assert r == {"units": 3, "members": 2, "unified_members": 1, "monthly_spend": Decimal("12500.00")}
 
 
+def test_descendants_at_any_depth_in_one_query(world, django_assert_num_queries):
+    hq = world.customer()
+    chain = [hq]
+    for _ in range(4):
+        chain.append(world.customer(parent=chain[-1]))
+    sibling = world.customer(parent=hq)
+    world.customer()  # unrelated
+    with django_assert_num_queries(1):
+        below = services.descendants(hq)
+    assert below == sorted([c.pk for c in chain[1:]] + [sibling.pk])
+    assert services.descendants(chain[2]) == [chain[3].pk, chain[4].pk]
+    assert services.descendants(chain[-1]) == []
+
+
 def test_members_unique_and_split_needs_share(world):
     c = world.customer()
     services.add_member(None, c, msisdn="+86 139-0000-0001", payment_mode="split", unit_share=60)

@@ -155,6 +155,30 @@ def test_detail_queries_do_not_grow_with_data(world, hefei):
     assert "星河科技分公司0" in body
     assert 'id="rollup"' in body
     assert body.count("member-msisdn") == 20  # first page of members only
+    # The panels the page loads after it (products, plan, opportunities, visits, SMS) likewise.
+    cache.clear()
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse("customers:panels", args=[small.pk])).status_code == 200
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(reverse("customers:panels", args=[hefei.pk])).status_code == 200
+    assert len(many) <= len(few) + 1, [q["sql"][:80] for q in many.captured_queries]
+
+
+def test_list_rows_escape_what_users_typed(world):
+    world.customer(name="<b>粗体</b>&有限公司", short_name="<i>简称</i>")
+    body = client_for(world.users["province"]).get(reverse("customers:list")).content.decode()
+    assert "&lt;b&gt;粗体&lt;/b&gt;&amp;有限公司" in body and "&lt;i&gt;简称&lt;/i&gt;" in body
+    assert "<b>粗体" not in body and "<i>简称" not in body
+
+
+def test_filter_dropdowns_mark_the_chosen_option(world, hefei):
+    client = client_for(world.users["province"])
+    grid = world.hefei_grid
+    body = client.get(reverse("customers:list"), {"city": world.hefei.pk}).content.decode()
+    assert f'<option value="{grid.pk}">' in body and f'<option value="{grid.pk}" selected>' not in body
+    body = client.get(reverse("customers:list"), {"city": world.hefei.pk, "grid": grid.pk}).content.decode()
+    assert f'<option value="{grid.pk}" selected>' in body  # same cached options, this one chosen
+    assert "合肥星河科技有限公司" in body
 
 
 def test_read_only_roles_cannot_edit(world, hefei):

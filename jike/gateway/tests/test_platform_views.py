@@ -115,8 +115,8 @@ def test_customer_panel_shows_accounts_and_charges(world):
     other = world.customer()
     request.user = world.users["analyst"]
     assert customer_panel(request, other) == ""  # nothing to show and nothing to do
-    html = client_for(world.users["hefei_city"]).get(f"/customers/{customer.pk}/").content.decode()
-    assert 'id="panel-sms"' in html
+    html = client_for(world.users["hefei_city"]).get(f"/customers/{customer.pk}/panels/").content.decode()
+    assert 'id="panel-sms"' in html  # the 360 page loads its panels from here
 
 
 def test_pages_in_english(world):
