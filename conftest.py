@@ -35,6 +35,17 @@ def _clear_cache(settings: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    # LocaleMiddleware activates a request's language in the test's thread and nothing
+    # deactivates it: a test that browsed in English would leave later ones in English.
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2 costs ~1 s per user on a busy 2-core machine; tests need no strong hashes.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.paginator import Page
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from jike.core.masking import phone_for
 
@@ -121,5 +122,23 @@ def customer_rows(rows: list[Any]) -> SafeString:
             f'<td class="text-end">{escape(row.members)}</td>\n<td class="text-end">{escape(row.unified_share)}</td>\n'
             f'<td class="text-end">{escape(row.spend)}</td>\n<td class="text-secondary small">{escape(row.updated)}</td>\n'
             "</tr>\n"
+        )
+    return mark_safe("".join(out))  # every value is escaped
+
+
+@register.simple_tag
+def member_rows(rows: list[Any], user: Any) -> SafeString:
+    """The <tr>s of the 360 page's members table ((member, payment label, status label) from
+    views._members_page), numbers masked for the user, built in Python like customer_rows."""
+    key_person, unit = escape(_("关键人")), escape(_("单位"))
+    out = []
+    for m, payment_mode, status in rows:
+        badge = f' <span class="badge bg-purple-lt">{key_person}</span>' if m.is_key_person else ""
+        share = f" ({unit} {m.unit_share}%)" if m.unit_share else ""
+        joined = m.join_date.strftime("%Y-%m-%d") if m.join_date else "—"
+        out.append(
+            f'<tr>\n<td class="masked member-msisdn">{escape(phone(m.msisdn, user))}</td>\n'
+            f"<td>{escape(m.name)}{badge}</td>\n<td>{escape(m.department)}</td>\n"
+            f"<td>{escape(payment_mode)}{share}</td>\n<td>{escape(status)}</td>\n<td>{joined}</td>\n</tr>\n"
         )
     return mark_safe("".join(out))  # every value is escaped
