@@ -46,13 +46,21 @@ class InTeam(models.Lookup):  # type: ignore[type-arg]
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = compiler.compile(self.rhs)
-        return f"{lhs} IN ({rhs})", [*lhs_params, *rhs_params]
+        subquery, params = self._subquery(compiler)
+        return f"{lhs} IN {subquery}", [*lhs_params, *params]
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = compiler.compile(self.rhs)
-        return f"{lhs} = ANY(ARRAY({rhs}))", [*lhs_params, *rhs_params]
+        subquery, params = self._subquery(compiler)
+        return f"{lhs} = ANY(ARRAY{subquery})", [*lhs_params, *params]
+
+    def _subquery(self, compiler: Any) -> tuple[str, list[Any]]:
+        """The subquery in exactly one pair of parentheses: SQLite reads `IN ((SELECT ...))` as a
+        scalar subquery and compares with its first row only."""
+        sql, params = compiler.compile(self.rhs)
+        if getattr(self.rhs, "subquery", False):  # Query.as_sql wrapped it already
+            return sql, list(params)
+        return f"({sql})", list(params)
 
 
 class RestrictedQuerySet(models.QuerySet[_M]):

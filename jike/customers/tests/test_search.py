@@ -98,3 +98,27 @@ def test_team_scope_search_equals_plain_ilike_over_the_team(world, customers, te
     expected = {c.name for c in team if term.lower() in f"{c.name} {c.short_name}".lower()}
     assert set(fs.qs.values_list("name", flat=True)) == expected
     assert fs.qs.count() == len(expected)
+
+
+def test_team_lookup_sql_reads_every_team_member_on_both_forms(world, customers):
+    """The `in_team` lookup's generic form (SQLite, the demo's database) and PostgreSQL's form
+    return the whole team: `IN ((SELECT ...))` would compare with the first row only."""
+    from jike.customers.models import TeamAssignment
+    from jike.customers.querysets import InTeam
+
+    cm = world.users["hefei_cm"]
+    for customer in customers[:3]:
+        TeamAssignment.objects.create(customer=customer, staff=cm, team_role="cm_mid")
+    qs = Customer.objects.filter(pk__in_team=TeamAssignment.objects.filter(staff=cm).order_by().values("customer_id"))
+    compiler = qs.query.get_compiler(connection=connection)
+    (lookup,) = [child for child in qs.query.where.children if isinstance(child, InTeam)]
+    expected = {c.pk for c in customers[:3]}
+    for form in (lookup.as_sql, lookup.as_postgresql):
+        sql, params = form(compiler, connection)
+        assert "((" not in sql, sql
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT id FROM customers_customer WHERE {sql.replace(chr(34) + 'customers_customer' + chr(34) + '.', '')}",
+                params,
+            )
+            assert {row[0] for row in cur.fetchall()} == expected, form
