@@ -8,7 +8,7 @@ on the south side, so only the 16-byte header is packed per forward.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 HEADER = struct.Struct(">IIII")
 _U16 = struct.Struct(">H")
@@ -199,31 +199,95 @@ def encode_bind(bind: Bind) -> bytes:
 # --- submit_sm / deliver_sm ------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class ShortMessage:
-    """The fields of submit_sm and deliver_sm (identical layouts)."""
+_SM_FIELDS = (
+    "source_addr",
+    "destination_addr",
+    "short_message",
+    "service_type",
+    "source_addr_ton",
+    "source_addr_npi",
+    "dest_addr_ton",
+    "dest_addr_npi",
+    "esm_class",
+    "protocol_id",
+    "priority_flag",
+    "schedule_delivery_time",
+    "validity_period",
+    "registered_delivery",
+    "replace_if_present_flag",
+    "data_coding",
+    "sm_default_msg_id",
+    "tlvs",
+    "rd_offset",
+    "raw",
+)
 
-    source_addr: str = ""
-    destination_addr: str = ""
-    short_message: bytes = b""
-    service_type: str = ""
-    source_addr_ton: int = 0
-    source_addr_npi: int = 0
-    dest_addr_ton: int = 0
-    dest_addr_npi: int = 0
-    esm_class: int = 0
-    protocol_id: int = 0
-    priority_flag: int = 0
-    schedule_delivery_time: str = ""
-    validity_period: str = ""
-    registered_delivery: int = 0
-    replace_if_present_flag: int = 0
-    data_coding: int = 0
-    sm_default_msg_id: int = 0
-    tlvs: dict[int, bytes] = field(default_factory=dict)
-    # where registered_delivery sits in the decoded body (lets a forwarder patch one octet)
-    rd_offset: int = -1
-    raw: bytes = b""
+
+class ShortMessage:
+    """The fields of submit_sm and deliver_sm (identical layouts).
+
+    A plain class, not a dataclass: one is built per submit_sm, and a dataclass's generated
+    ``__init__`` stays a Python function even in the compiled build (jike/gateway/native.py).
+    """
+
+    __slots__ = _SM_FIELDS
+
+    def __init__(
+        self,
+        source_addr: str = "",
+        destination_addr: str = "",
+        short_message: bytes = b"",
+        service_type: str = "",
+        source_addr_ton: int = 0,
+        source_addr_npi: int = 0,
+        dest_addr_ton: int = 0,
+        dest_addr_npi: int = 0,
+        esm_class: int = 0,
+        protocol_id: int = 0,
+        priority_flag: int = 0,
+        schedule_delivery_time: str = "",
+        validity_period: str = "",
+        registered_delivery: int = 0,
+        replace_if_present_flag: int = 0,
+        data_coding: int = 0,
+        sm_default_msg_id: int = 0,
+        tlvs: dict[int, bytes] | None = None,
+        rd_offset: int = -1,
+        raw: bytes = b"",
+    ) -> None:
+        self.source_addr = source_addr
+        self.destination_addr = destination_addr
+        self.short_message = short_message
+        self.service_type = service_type
+        self.source_addr_ton = source_addr_ton
+        self.source_addr_npi = source_addr_npi
+        self.dest_addr_ton = dest_addr_ton
+        self.dest_addr_npi = dest_addr_npi
+        self.esm_class = esm_class
+        self.protocol_id = protocol_id
+        self.priority_flag = priority_flag
+        self.schedule_delivery_time = schedule_delivery_time
+        self.validity_period = validity_period
+        self.registered_delivery = registered_delivery
+        self.replace_if_present_flag = replace_if_present_flag
+        self.data_coding = data_coding
+        self.sm_default_msg_id = sm_default_msg_id
+        self.tlvs: dict[int, bytes] = {} if tlvs is None else tlvs
+        # where registered_delivery sits in the decoded body (lets a forwarder patch one octet)
+        self.rd_offset = rd_offset
+        self.raw = raw
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in _SM_FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ShortMessage) and self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value (as the dataclass was)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in zip(_SM_FIELDS, self._values(), strict=True))
+        return f"ShortMessage({fields})"
 
 
 def decode_sm(body: bytes) -> ShortMessage:
