@@ -30,7 +30,7 @@ GROUP = "jike.gateway._native"  # mypyc's shared runtime library: jike/gateway/_
 # the gateway (config, cdr, concat, metrics, ...) stays plain Python.  Compiled code checks the
 # declared types at run time, so transports and servers (uvloop's are not asyncio's classes) are
 # typed Any; the simulator's session subclasses SmppSession (allow_interpreted_subclasses).
-COMPILED = ("pdu", "text", "message", "policy", "session", "north", "south", "store", "core")
+COMPILED = ("pdu", "text", "message", "policy", "metrics", "session", "north", "south", "store", "core")
 # The build bakes in the types of what the compiled modules import, so a change to any of these
 # sources makes the build stale too (test_native checks the list against the imports).
 SOURCES = (*COMPILED, "config", "concat", "cdr", "metrics", "admin", "native")

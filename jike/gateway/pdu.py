@@ -494,14 +494,21 @@ def encode_receipt(source: str, destination: str, text: bytes, message_id: str, 
 def receipt_body(
     source: str, destination: str, message_id: str, stat: str, err: int, submit_date: str, done_date: str, state: int
 ) -> bytes:
-    """``encode_receipt(source, destination, receipt_text(...), message_id, state)`` in one go."""
-    text = (
-        f"id:{message_id} sub:001 dlvrd:{'001' if stat == 'DELIVRD' else '000'} submit date:{submit_date} "
-        f"done date:{done_date} stat:{stat} err:{err:03d} text:"
+    """``encode_receipt(source, destination, receipt_text(...), message_id, state)`` in one go.
+
+    %-formatting, not f-strings: in the compiled build an f-string becomes a chain of
+    concatenations (1.7 us here against 0.9 us for %); as plain Python % costs ~0.2 us more."""
+    text = "id:%s sub:001 dlvrd:%s submit date:%s done date:%s stat:%s err:%03d text:" % (  # noqa: UP031
+        message_id,
+        "001" if stat == "DELIVRD" else "000",
+        submit_date,
+        done_date,
+        stat,
+        err,
     )
     return (
-        f"\0\0\0{source}\0\0\0{destination}\0\x04\0\0\0\0\0\0\0\0{chr(len(text))}{text}"
-        f"\0\x1e\0{chr(len(message_id) + 1)}{message_id}\0\x04\x27\0\x01{chr(state)}"
+        "\0\0\0%s\0\0\0%s\0\x04\0\0\0\0\0\0\0\0%c%s\0\x1e\0%c%s\0\x04\x27\0\x01%c"  # noqa: UP031
+        % (source, destination, len(text), text, len(message_id) + 1, message_id, state)
     ).encode("latin-1")
 
 
