@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 PG_URL ?= postgres://postgres@127.0.0.1:5432/jike
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: bootstrap demo serve test lint typecheck check-migrations pytest e2e bench bench-import bench-web bench-gateway bench-sales browser pg-check clean
+.PHONY: bootstrap gateway-native demo serve test lint typecheck check-migrations pytest pytest-gateway-pure e2e bench bench-import bench-web bench-gateway bench-sales browser pg-check clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -22,6 +22,12 @@ node_modules/.installed: package.json package-lock.json
 
 bootstrap: .venv/.synced node_modules/.installed
 	$(PY) -m jike.manage compile-translations
+	$(PY) -m jike.gateway.build_native
+
+# The gateway's hot modules compiled with mypyc into build/gateway-native/ (a no-op when current;
+# used only while it matches the sources: jike/gateway/native.py).
+gateway-native: .venv/.synced
+	$(PY) -m jike.gateway.build_native
 
 # The demo: SQLite under var/ unless JIKE_DATABASE_URL says otherwise.
 demo: bootstrap
@@ -57,7 +63,11 @@ pytest: bootstrap pg-check browser
 	JIKE_DATABASE_URL=$(PG_URL) .venv/bin/pytest -n 2 --dist loadfile -m "not transactional"
 	JIKE_DATABASE_URL=$(PG_URL) .venv/bin/pytest -n 2 --dist loadfile -m transactional
 
-test: lint typecheck check-migrations pytest
+# The gateway tests once more on plain Python (the run above uses the compiled modules).
+pytest-gateway-pure: bootstrap pg-check
+	JIKE_GATEWAY_NATIVE=0 JIKE_DATABASE_URL=$(PG_URL) .venv/bin/pytest -n 2 --dist loadfile jike/gateway
+
+test: lint typecheck check-migrations pytest pytest-gateway-pure
 
 bench: bench-import bench-web bench-sales
 
@@ -71,7 +81,7 @@ bench-gateway: bootstrap pg-check
 	$(PY) -m bench.gateway.run
 
 clean:
-	rm -rf .venv .tools node_modules var
+	rm -rf .venv .tools node_modules var build
 
 bench-sales: bootstrap pg-check
 	JIKE_DATABASE_URL=$(PG_URL)_bench $(PY) -m bench.sales_board

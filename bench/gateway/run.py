@@ -134,6 +134,21 @@ def loadgen(port: int, args: argparse.Namespace, n: int, system_id: str, passwor
     return result
 
 
+def native_build_note() -> str:
+    """Whether this tree's mypyc build is in use: it also serves the load generator, the simulator
+    and the pass-through, which import jike.gateway.pdu (and the simulator jike.gateway.session)."""
+    from jike.gateway.native import COMPILED, fresh_build_dir
+
+    if os.environ.get("JIKE_GATEWAY_NATIVE") == "0":
+        return "gateway native build: disabled (JIKE_GATEWAY_NATIVE=0), every process runs plain Python"
+    if fresh_build_dir() is None:
+        return "gateway native build: none or stale (make bootstrap builds it), every process runs plain Python"
+    return (
+        f"gateway native build: in use ({', '.join(COMPILED)}); the load generator, simulator and "
+        "pass-through use its pdu (and the simulator its session) too"
+    )
+
+
 # --- the three systems ------------------------------------------------------------------------
 
 
@@ -248,6 +263,7 @@ def run_jike(args: argparse.Namespace, logdir: Path) -> dict[str, Any]:
             result["gateway_wal_records"] = st["wal"]["records"]
             result["gateway_wal_write_fsync_s"] = st["wal"]["fsync_seconds_total"]
             result["gateway_accepted"] = st["counters"]["accepted"]
+            result["gateway_compiled_modules"] = st.get("compiled_modules", [])
         # CDRs land within a flush interval or two
         import psycopg
 
@@ -355,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
             notes.append("0.11.1 + one-line fix of jookies/jasmin#1236 (DLRs to SMPP users)")
         if "cdrs_in_postgres" in r:
             notes.append(f"cdrs={r['cdrs_in_postgres']}")
+        if "gateway_compiled_modules" in r:
+            notes.append(f"compiled={','.join(r['gateway_compiled_modules']) or 'none'}")
         cpu = [x.get("cpu_us_per_msg", {}) for x in runs[name] if "error" not in x]
         if any(cpu):
             per = "/".join(str(c.get(name, "-")) for c in cpu)
@@ -371,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         f"receipt delay={a.receipt_delay_ms} ms; e2e = receipts / (last receipt - first submit))"
     )
     print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} CPUs")
+    print(native_build_note())
     if a.json:
         a.json.write_text(json.dumps(results, indent=2))
     (logdir / "results.json").write_text(json.dumps(results, indent=2))

@@ -196,6 +196,8 @@ def cmd_status(argv: list[str]) -> int:
         print(json.dumps(status, indent=2, ensure_ascii=False))
         return 0
     print(f"uptime {status['uptime_s']}s  snapshot {status['snapshot']}")
+    compiled = status.get("compiled_modules")
+    print("compiled modules (mypyc): " + (", ".join(compiled) if compiled else "none, plain Python"))
     print(f"pending messages {status['pending_messages']}  awaiting receipts {status['awaiting_receipts']}")
     print("binds: " + (", ".join(f"{k}={v}" for k, v in status["binds"].items()) or "none"))
     print("connectors:")

@@ -23,6 +23,7 @@ from jike.gateway.concat import Reassembly, evaluate_group
 from jike.gateway.config import Settings, Snapshot, load_snapshot
 from jike.gateway.message import MO, MT, IdGenerator, Message
 from jike.gateway.metrics import Stats
+from jike.gateway.native import compiled_modules
 from jike.gateway.north import EsmeSession
 from jike.gateway.policy import FlowControl, Rejected, evaluate
 from jike.gateway.south import Connector, UpstreamSession
@@ -75,7 +76,7 @@ class Gateway:
         self.bound: dict[str, set[EsmeSession]] = {}
         self.sessions: set[EsmeSession] = set()
         self.connectors: dict[str, Connector] = {}
-        self.server: asyncio.Server | None = None
+        self.server: Any = None  # asyncio.Server, or uvloop's (its .sockets is a list, not a tuple)
         self.admin: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self._config_mtime = 0.0
@@ -110,6 +111,7 @@ class Gateway:
             admin_port=self.admin_port,
             recovered=len(self.messages),
             snapshot=self.snapshot.version,
+            compiled=",".join(compiled_modules()) or "none",
         )
 
     @property
@@ -759,6 +761,7 @@ class Gateway:
         return {
             "uptime_s": round(time.time() - self.started_at, 1),
             "snapshot": self.snapshot.version,
+            "compiled_modules": compiled_modules(),
             "binds": self.bind_counts(),
             "pending_messages": len(self.messages),
             "awaiting_receipts": len(self.awaiting),

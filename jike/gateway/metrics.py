@@ -190,9 +190,11 @@ def registry_for(gateway: Gateway) -> CollectorRegistry:
     return reg
 
 
-class JsonFormatter(logging.Formatter):
-    _skip = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+# the LogRecord's own attributes; every other one came in `extra=` and goes into the JSON line
+_RECORD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
+
+class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
             "ts": round(record.created, 3),
@@ -201,7 +203,7 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         for key, value in record.__dict__.items():
-            if key not in self._skip:
+            if key not in _RECORD_ATTRS:
                 data[key] = value
         if record.exc_info:
             data["exc"] = self.formatException(record.exc_info)

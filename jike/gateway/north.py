@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jike.gateway import pdu
 from jike.gateway.message import Message
@@ -42,8 +42,8 @@ class EsmeSession(SmppSession):
     def can_receive(self) -> bool:
         return self.state in (BOUND_RX, BOUND_TRX)
 
-    def connection_made(self, transport: object) -> None:
-        super().connection_made(transport)  # type: ignore[arg-type]
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
         self.gateway.sessions.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:

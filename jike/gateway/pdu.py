@@ -8,7 +8,7 @@ on the south side, so only the 16-byte header is packed per forward.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 HEADER = struct.Struct(">IIII")
 _U16 = struct.Struct(">H")
@@ -199,31 +199,95 @@ def encode_bind(bind: Bind) -> bytes:
 # --- submit_sm / deliver_sm ------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class ShortMessage:
-    """The fields of submit_sm and deliver_sm (identical layouts)."""
+_SM_FIELDS = (
+    "source_addr",
+    "destination_addr",
+    "short_message",
+    "service_type",
+    "source_addr_ton",
+    "source_addr_npi",
+    "dest_addr_ton",
+    "dest_addr_npi",
+    "esm_class",
+    "protocol_id",
+    "priority_flag",
+    "schedule_delivery_time",
+    "validity_period",
+    "registered_delivery",
+    "replace_if_present_flag",
+    "data_coding",
+    "sm_default_msg_id",
+    "tlvs",
+    "rd_offset",
+    "raw",
+)
 
-    source_addr: str = ""
-    destination_addr: str = ""
-    short_message: bytes = b""
-    service_type: str = ""
-    source_addr_ton: int = 0
-    source_addr_npi: int = 0
-    dest_addr_ton: int = 0
-    dest_addr_npi: int = 0
-    esm_class: int = 0
-    protocol_id: int = 0
-    priority_flag: int = 0
-    schedule_delivery_time: str = ""
-    validity_period: str = ""
-    registered_delivery: int = 0
-    replace_if_present_flag: int = 0
-    data_coding: int = 0
-    sm_default_msg_id: int = 0
-    tlvs: dict[int, bytes] = field(default_factory=dict)
-    # where registered_delivery sits in the decoded body (lets a forwarder patch one octet)
-    rd_offset: int = -1
-    raw: bytes = b""
+
+class ShortMessage:
+    """The fields of submit_sm and deliver_sm (identical layouts).
+
+    A plain class, not a dataclass: one is built per submit_sm, and a dataclass's generated
+    ``__init__`` stays a Python function even in the compiled build (jike/gateway/native.py).
+    """
+
+    __slots__ = _SM_FIELDS
+
+    def __init__(
+        self,
+        source_addr: str = "",
+        destination_addr: str = "",
+        short_message: bytes = b"",
+        service_type: str = "",
+        source_addr_ton: int = 0,
+        source_addr_npi: int = 0,
+        dest_addr_ton: int = 0,
+        dest_addr_npi: int = 0,
+        esm_class: int = 0,
+        protocol_id: int = 0,
+        priority_flag: int = 0,
+        schedule_delivery_time: str = "",
+        validity_period: str = "",
+        registered_delivery: int = 0,
+        replace_if_present_flag: int = 0,
+        data_coding: int = 0,
+        sm_default_msg_id: int = 0,
+        tlvs: dict[int, bytes] | None = None,
+        rd_offset: int = -1,
+        raw: bytes = b"",
+    ) -> None:
+        self.source_addr = source_addr
+        self.destination_addr = destination_addr
+        self.short_message = short_message
+        self.service_type = service_type
+        self.source_addr_ton = source_addr_ton
+        self.source_addr_npi = source_addr_npi
+        self.dest_addr_ton = dest_addr_ton
+        self.dest_addr_npi = dest_addr_npi
+        self.esm_class = esm_class
+        self.protocol_id = protocol_id
+        self.priority_flag = priority_flag
+        self.schedule_delivery_time = schedule_delivery_time
+        self.validity_period = validity_period
+        self.registered_delivery = registered_delivery
+        self.replace_if_present_flag = replace_if_present_flag
+        self.data_coding = data_coding
+        self.sm_default_msg_id = sm_default_msg_id
+        self.tlvs: dict[int, bytes] = {} if tlvs is None else tlvs
+        # where registered_delivery sits in the decoded body (lets a forwarder patch one octet)
+        self.rd_offset = rd_offset
+        self.raw = raw
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in _SM_FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ShortMessage) and self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value (as the dataclass was)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in zip(_SM_FIELDS, self._values(), strict=True))
+        return f"ShortMessage({fields})"
 
 
 def decode_sm(body: bytes) -> ShortMessage:
@@ -380,12 +444,15 @@ class FrameReader:
         n = len(buf)
         unpack = HEADER.unpack_from
         while n - pos >= 16:
-            length, cid, status, seq = unpack(buf, pos)
+            # the header tuple is indexed, not unpacked: compiled, only the length is converted to a
+            # native int and the other fields stay objects (21 frames: 7.6 -> 3.9 us; same as Python)
+            h = unpack(buf, pos)
+            length: int = h[0]
             if length < 16 or length > MAX_PDU_LEN:
                 raise PDUError(ESME_RINVCMDLEN, f"invalid command_length {length}")
             if n - pos < length:
                 break
-            out.append((cid, status, seq, buf[pos + 16 : pos + length]))
+            out.append((h[1], h[2], h[3], buf[pos + 16 : pos + length]))
             pos += length
         self._buf = buf[pos:] if pos < n else b""
         return out
@@ -430,14 +497,21 @@ def encode_receipt(source: str, destination: str, text: bytes, message_id: str, 
 def receipt_body(
     source: str, destination: str, message_id: str, stat: str, err: int, submit_date: str, done_date: str, state: int
 ) -> bytes:
-    """``encode_receipt(source, destination, receipt_text(...), message_id, state)`` in one go."""
-    text = (
-        f"id:{message_id} sub:001 dlvrd:{'001' if stat == 'DELIVRD' else '000'} submit date:{submit_date} "
-        f"done date:{done_date} stat:{stat} err:{err:03d} text:"
+    """``encode_receipt(source, destination, receipt_text(...), message_id, state)`` in one go.
+
+    %-formatting, not f-strings: in the compiled build an f-string becomes a chain of
+    concatenations (1.7 us here against 0.9 us for %); as plain Python % costs ~0.2 us more."""
+    text = "id:%s sub:001 dlvrd:%s submit date:%s done date:%s stat:%s err:%03d text:" % (  # noqa: UP031
+        message_id,
+        "001" if stat == "DELIVRD" else "000",
+        submit_date,
+        done_date,
+        stat,
+        err,
     )
     return (
-        f"\0\0\0{source}\0\0\0{destination}\0\x04\0\0\0\0\0\0\0\0{chr(len(text))}{text}"
-        f"\0\x1e\0{chr(len(message_id) + 1)}{message_id}\0\x04\x27\0\x01{chr(state)}"
+        "\0\0\0%s\0\0\0%s\0\x04\0\0\0\0\0\0\0\0%c%s\0\x1e\0%c%s\0\x04\x27\0\x01%c"  # noqa: UP031
+        % (source, destination, len(text), text, len(message_id) + 1, message_id, state)
     ).encode("latin-1")
 
 
@@ -510,9 +584,10 @@ def receipt_fields(body: bytes) -> tuple[str, str, int] | None:
     raw_id: bytes | None = None
     state: bytes | None = None
     payload: bytes | None = None
-    unpack = _TLV_HEAD.unpack_from
     while pos + 4 <= n:
-        tag, length = unpack(body, pos)
+        # octets, not _TLV_HEAD.unpack_from: compiled, this avoids a tuple of untyped ints (2.0 -> 1.6 us)
+        tag = (body[pos] << 8) | body[pos + 1]
+        length = (body[pos + 2] << 8) | body[pos + 3]
         pos += 4
         end = pos + length
         if tag == TAG_RECEIPTED_MESSAGE_ID:

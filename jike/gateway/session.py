@@ -9,20 +9,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import cast
+from typing import Any
+
+from mypy_extensions import mypyc_attr
 
 from jike.gateway import pdu
 
 log = logging.getLogger("jike.gateway.session")
 
 
+# the SMSC simulator's session (simulator.py, never compiled) subclasses this one
+@mypyc_attr(allow_interpreted_subclasses=True)
 class SmppSession(asyncio.Protocol):
     """Shared machinery of the north (server) and south (client) sessions."""
 
     name = "session"
 
     def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
+        # Any, not asyncio.Transport: uvloop's transports are not its subclasses, and the compiled
+        # build (jike/gateway/native.py) checks declared types at run time
+        self.transport: Any = None
         self.reader = pdu.FrameReader()
         self._out: list[bytes] = []
         self._flush_scheduled = False
@@ -35,8 +41,8 @@ class SmppSession(asyncio.Protocol):
 
     # --- plumbing ------------------------------------------------------------------------------
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
         peer = transport.get_extra_info("peername")
         self.peer = peer[0] if peer else ""
         self.loop = asyncio.get_running_loop()

@@ -8,11 +8,13 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
 import smpplib.exceptions
 
+from jike.gateway import native
 from jike.gateway.simulator import SimConfig, Simulator
 from jike.gateway.tests.helpers import BANK, Esme, LoopThread, base_config, receipt_id
 
@@ -46,6 +48,19 @@ def wait_port(port, proc, timeout=15):
     raise AssertionError("gateway did not listen")
 
 
+def compiled_modules_of(admin_port, timeout=5):
+    """What the running gateway reports in /status (its admin endpoint starts just after SMPP)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/status", timeout=2) as resp:
+                return json.loads(resp.read())["compiled_modules"]
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def test_kill_dash_nine_recovery(tmp_path):
     lt = LoopThread()
     sim = Simulator(SimConfig(port=0, receipt_delay_ms=1500))
@@ -67,6 +82,9 @@ def test_kill_dash_nine_recovery(tmp_path):
     procs = [proc]
     try:
         wait_port(gw_port, proc)
+        # the crash is survived by the same code that runs in production: compiled whenever this
+        # tree's build is current (make bootstrap), plain Python with JIKE_GATEWAY_NATIVE=0
+        assert compiled_modules_of(admin_port) == (list(native.COMPILED) if native.fresh_build_dir() else [])
         esme = Esme(gw_port)
         esme.bind(BANK, "bankpw")
         seq_to_i: dict[int, int] = {}
