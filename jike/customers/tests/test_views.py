@@ -87,6 +87,27 @@ def test_list_paginates_with_total_and_bounded_queries(world, django_assert_max_
     assert body.count('class="customer-link"') == 10
 
 
+def test_list_pages_follow_the_ordering_without_gaps(world):
+    """Pages are read by id first, then the rows: together they are the ordered list, once each."""
+    import re
+
+    for n in range(57):
+        world.customer(name=f"排序客户{n:02d}", monthly_spend=Decimal(1000 + (n * 37) % 23))  # ties on spend
+    client = client_for(world.users["province"])
+    expected = list(Customer.objects.order_by("-monthly_spend", "id").values_list("name", flat=True))
+    seen = []
+    for page in (1, 2):
+        body = client.get(reverse("customers:list"), {"page": page}).content.decode()
+        seen += re.findall(r'class="customer-link">([^<]+)</a>', body)
+    assert seen == expected
+    by_name = list(Customer.objects.order_by("name", "id").values_list("name", flat=True))
+    names = re.findall(
+        r'class="customer-link">([^<]+)</a>',
+        client.get(reverse("customers:list"), {"ordering": "name", "page": 2}).content.decode(),
+    )
+    assert names == by_name[50:]
+
+
 def test_detail_other_city_is_404(world, hefei, wuhu):
     assert client_for(world.users["wuhu_city"]).get(reverse("customers:detail", args=[hefei.pk])).status_code == 404
     assert client_for(world.users["wuhu_cm"]).get(reverse("customers:detail", args=[hefei.pk])).status_code == 404
