@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HEADER = [
     "统一社会信用代码",
@@ -125,6 +126,13 @@ def write_file(path: Path, rows: int, codes: list[str]) -> None:
     print(f"wrote {rows:,} member rows ({size:,.0f} MB) in {time.perf_counter() - started:.1f}s")
 
 
+def copy_file(cur: Any, sql: str, path: Path) -> None:
+    """Stream a file into `COPY ... FROM STDIN` in 1 MiB blocks."""
+    with cur.copy(sql) as copy, path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            copy.write(block)
+
+
 def bare_copy(path: Path) -> float:
     from django.db import connection
 
@@ -132,13 +140,8 @@ def bare_copy(path: Path) -> float:
         cur.execute("DROP TABLE IF EXISTS bench_bare_copy")
         cur.execute("CREATE TABLE bench_bare_copy (" + ", ".join(f"c{i} text" for i in range(len(HEADER))) + ")")
     started = time.perf_counter()
-    with (
-        connection.cursor() as cur,
-        cur.copy("COPY bench_bare_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
-        path.open("rb") as fh,
-    ):
-        while block := fh.read(1 << 20):
-            copy.write(block)
+    with connection.cursor() as cur:
+        copy_file(cur, "COPY bench_bare_copy FROM STDIN WITH (FORMAT csv, HEADER true)", path)
     elapsed = time.perf_counter() - started
     with connection.cursor() as cur:
         cur.execute("DROP TABLE bench_bare_copy")
@@ -167,14 +170,8 @@ def floor_copy(tmp: Path) -> float:
             " DEFERRABLE INITIALLY DEFERRED"
         )
     started = time.perf_counter()
-    with (
-        transaction.atomic(),
-        connection.cursor() as cur,
-        cur.copy(f"COPY bench_floor ({MEMBER_COLUMNS}) FROM STDIN") as copy,
-        rows.open("rb") as fh,
-    ):
-        while block := fh.read(1 << 20):
-            copy.write(block)
+    with transaction.atomic(), connection.cursor() as cur:
+        copy_file(cur, f"COPY bench_floor ({MEMBER_COLUMNS}) FROM STDIN", rows)
     elapsed = time.perf_counter() - started
     with connection.cursor() as cur:
         cur.execute("DROP TABLE bench_floor")

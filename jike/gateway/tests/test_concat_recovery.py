@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import time
 from collections import Counter
 
@@ -16,7 +15,7 @@ import smpplib.consts
 from jike.gateway import text
 from jike.gateway.simulator import SimConfig, Simulator
 from jike.gateway.tests.helpers import BANK, Esme, LoopThread, base_config, receipt_id
-from jike.gateway.tests.test_recovery import free_port, start_gateway, wait_port
+from jike.gateway.tests.test_recovery import free_port, start_gateway, stop_gateways, wait_port
 
 SIG = "【某银行】"
 
@@ -94,12 +93,6 @@ def test_held_parts_survive_kill_dash_nine(tmp_path):
         assert stats == [b"DELIVRD"] * 4 + [b"REJECTD"] * 2 + [b"DELIVRD"]
         esme.close()
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        stop_gateways(procs)
         lt.run(sim.stop())
         lt.stop()

@@ -30,6 +30,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def stop_gateways(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM the gateway processes still running, SIGKILL those that do not stop within 5 s."""
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
 def start_gateway(cfg_path, log_path):
     log = open(log_path, "ab")  # noqa: SIM115
     proc = subprocess.Popen([JIKE, "gateway", "--config", str(cfg_path)], stdout=log, stderr=log)
@@ -155,12 +166,6 @@ def test_kill_dash_nine_recovery(tmp_path):
         print(f"acked={len(acked)} sim_received={len(received)} duplicates={len(dups)}")
         esme.close()
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        stop_gateways(procs)
         lt.run(sim.stop())
         lt.stop()
