@@ -293,21 +293,27 @@ def add_key_event(actor: User | None, customer: Customer, **data: Any) -> KeyEve
 
 
 def ancestors(customer: Customer, limit: int = 8) -> list[Customer]:
-    """The parent chain, top first (HQ > province > city branch); bounded against bad data."""
-    chain: list[Customer] = []
-    parent_id, seen = customer.parent_id, {customer.pk}
-    while parent_id is not None and parent_id not in seen and len(chain) < limit:
-        seen.add(parent_id)
-        parent = (
-            Customer.objects.filter(pk=parent_id)
-            .only("id", "name", "tier", "member_count", "monthly_spend", "parent_id")
-            .first()
-        )
-        if parent is None:
+    """The parent chain, top first (HQ > province > city branch), in one recursive query and one
+    load; bounded against bad data (at most `limit` levels, a cycle ends the chain)."""
+    if customer.parent_id is None:
+        return []
+    table = Customer._meta.db_table
+    sql = (
+        f"WITH RECURSIVE up(id, parent_id, depth) AS (SELECT id, parent_id, 1 FROM {table} WHERE id = %s"
+        f" UNION ALL SELECT c.id, c.parent_id, up.depth + 1 FROM {table} c JOIN up ON c.id = up.parent_id"
+        " WHERE up.depth < %s) SELECT id FROM up ORDER BY depth"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [customer.parent_id, limit])
+        found = [row[0] for row in cur.fetchall()]
+    chain_ids: list[int] = []
+    for pk in found:  # nearest first; a repeat means a cycle
+        if pk == customer.pk or pk in chain_ids:
             break
-        chain.append(parent)
-        parent_id = parent.parent_id
-    return chain[::-1]
+        chain_ids.append(pk)
+    fields = ("id", "name", "tier", "member_count", "monthly_spend", "parent_id")
+    by_id = Customer.objects.only(*fields).in_bulk(chain_ids)
+    return [by_id[pk] for pk in reversed(chain_ids) if pk in by_id]
 
 
 def descendants(customer: Customer) -> list[int]:

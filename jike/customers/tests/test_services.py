@@ -87,6 +87,20 @@ def test_descendants_at_any_depth_in_one_query(world, django_assert_num_queries)
     assert services.descendants(chain[-1]) == []
 
 
+def test_ancestors_top_first_in_two_queries_and_bounded(world, django_assert_num_queries):
+    chain = [world.customer()]
+    for _ in range(4):
+        chain.append(world.customer(parent=chain[-1]))
+    with django_assert_num_queries(2):
+        above = services.ancestors(chain[-1])
+    assert [c.pk for c in above] == [c.pk for c in chain[:-1]]
+    assert [c.pk for c in services.ancestors(chain[-1], limit=2)] == [chain[2].pk, chain[3].pk]
+    assert services.ancestors(chain[0]) == []
+    # Bad data (written past the services' cycle check) ends the chain instead of looping.
+    Customer.objects.filter(pk=chain[0].pk).update(parent=chain[2])
+    assert [c.pk for c in services.ancestors(chain[-1])] == [chain[0].pk, chain[1].pk, chain[2].pk, chain[3].pk]
+
+
 def test_members_unique_and_split_needs_share(world):
     c = world.customer()
     services.add_member(None, c, msisdn="+86 139-0000-0001", payment_mode="split", unit_share=60)
