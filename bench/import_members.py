@@ -7,6 +7,8 @@ COPY, then times (1) a bare COPY of the file into a plain text table (the baseli
 import (decode, validate every row, load with COPY / upsert, refresh member counts, audit, commit),
 (3) for reference, a plain COPY of the rows the import wrote into a copy of customers_member (same
 indexes, checks and foreign key) and (4) a re-import of the same file (all rows unchanged).
+With --index-costs it also times that plain COPY into each shape of the table (heap only, + the
+unique key, + the primary key, + the msisdn index): the least any import into it can take.
 The database is created if missing; its customer and member tables are emptied first, so point it
 at a benchmark database of your own (never the demo database).
 """
@@ -153,30 +155,61 @@ MEMBER_COLUMNS = (
 )
 
 
-def floor_copy(tmp: Path) -> float:
-    """Reference only: COPY the rows the import wrote (already validated, customers_member's column
-    types) into a copy of customers_member with its indexes, checks and foreign key, and commit."""
+def export_validated(tmp: Path) -> Path:
+    """The rows the import wrote (validated, customers_member's column types) as a COPY text file."""
+    from django.db import connection
+
+    rows = tmp / "validated.txt"
+    sql = f"COPY (SELECT {MEMBER_COLUMNS} FROM customers_member) TO STDOUT"
+    with connection.cursor() as cur, rows.open("wb") as fh, cur.copy(sql) as out:
+        for block in out:
+            fh.write(block)
+    return rows
+
+
+def timed_copy(rows: Path, setup: list[str]) -> float:
+    """COPY `rows` into bench_floor (customers_member's columns, defaults, identity and checks; no
+    index until `setup` adds them) in one committed transaction; returns the seconds it took."""
     from django.db import connection, transaction
 
-    rows = tmp / "validated.csv"
     with connection.cursor() as cur:
-        with rows.open("wb") as fh, cur.copy(f"COPY (SELECT {MEMBER_COLUMNS} FROM customers_member) TO STDOUT") as out:
-            for block in out:
-                fh.write(block)
         cur.execute("DROP TABLE IF EXISTS bench_floor")
-        cur.execute("CREATE TABLE bench_floor (LIKE customers_member INCLUDING ALL)")
         cur.execute(
-            "ALTER TABLE bench_floor ADD FOREIGN KEY (customer_id) REFERENCES customers_customer (id)"
-            " DEFERRABLE INITIALLY DEFERRED"
+            "CREATE TABLE bench_floor (LIKE customers_member INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS)"
         )
+        for statement in setup:
+            cur.execute(statement)
+        cur.execute("CHECKPOINT")  # each variant starts from the same WAL state
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cur:
         copy_file(cur, f"COPY bench_floor ({MEMBER_COLUMNS}) FROM STDIN", rows)
     elapsed = time.perf_counter() - started
     with connection.cursor() as cur:
         cur.execute("DROP TABLE bench_floor")
-    rows.unlink()
     return elapsed
+
+
+FOREIGN_KEY = "ALTER TABLE bench_floor ADD FOREIGN KEY (customer_id) REFERENCES customers_customer (id) DEFERRABLE INITIALLY DEFERRED"
+PRIMARY_KEY = "ALTER TABLE bench_floor ADD PRIMARY KEY (id)"
+UNIQUE = "CREATE UNIQUE INDEX ON bench_floor (customer_id, msisdn)"
+# What each part of customers_member costs a plain COPY of already validated rows (--index-costs):
+# the least any import into this table can take, whatever its validation costs.
+TABLE_SHAPES = {
+    "heap only (no index, no foreign key)": [],
+    "+ unique (customer, msisdn), the upsert's key": [UNIQUE],
+    "+ primary key (id)": [UNIQUE, PRIMARY_KEY],
+    "+ msisdn index = customers_member's indexes": [UNIQUE, PRIMARY_KEY, "CREATE INDEX ON bench_floor (msisdn)"],
+    "(customer, msisdn) as the primary key, no id column": [
+        "ALTER TABLE bench_floor DROP COLUMN id",
+        "ALTER TABLE bench_floor ADD PRIMARY KEY (customer_id, msisdn)",
+    ],
+}
+
+
+def floor_copy(rows: Path) -> float:
+    """Reference only: COPY the validated rows into a copy of customers_member with its indexes,
+    checks and foreign key (checked per row, as PostgreSQL does), and commit."""
+    return timed_copy(rows, [UNIQUE, PRIMARY_KEY, "CREATE INDEX ON bench_floor (msisdn)", FOREIGN_KEY])
 
 
 def full_import(admin: object, path: Path) -> tuple[float, object]:
@@ -215,6 +248,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--groups", type=int, default=100_000)
     parser.add_argument("--keep-file", help="write the generated file here and keep it")
+    parser.add_argument(
+        "--index-costs", action="store_true", help="also time a plain COPY of the validated rows into each table shape"
+    )
     args = parser.parse_args()
     url = os.environ.get("JIKE_DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -236,7 +272,12 @@ def main() -> None:
         copy_before = bare_copy(path)
         import_s, job = full_import(admin, path)
         load.append(os.getloadavg()[0])
-        floor_s = floor_copy(Path(tmp))
+        validated = export_validated(Path(tmp))
+        floor_s = floor_copy(validated)
+        shapes = (
+            {label: timed_copy(validated, setup) for label, setup in TABLE_SHAPES.items()} if args.index_costs else {}
+        )
+        validated.unlink()
         copy_after = bare_copy(path)  # again after, so a change in machine load shows up
         again_s, again = full_import(admin, path)
         load.append(os.getloadavg()[0])
@@ -258,6 +299,8 @@ def main() -> None:
         f"reference, COPY of the validated rows into a copy of customers_member (3 indexes, checks, FK), committed:"
         f" {floor_s:.2f} s  {rows / floor_s:,.0f} rows/s; import / this: {floor_s / import_s:.2f}"
     )
+    for label, seconds in shapes.items():
+        print(f"  COPY of the validated rows, {label}: {seconds:.2f} s, {copy_s / seconds:.2f} x bare COPY speed")
     print(
         f"re-import, same file (no changes): {again_s:8.2f} s  {rows / again_s:12,.0f} rows/s"
         f"  [{again.status}: unchanged {again.unchanged_count:,}, created {again.created_count:,}]"  # type: ignore[attr-defined]

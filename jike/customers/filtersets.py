@@ -14,8 +14,9 @@ from jike.core.roles import Scope
 from jike.customers.choices import Industry, Lifecycle, MemberStatus, PaymentMode, Tier
 from jike.customers.models import Customer, Member, TeamAssignment
 
-# The searched text; the same expression as the bigram index of migration 0005.
+# The searched text; the same expression as the character index of migration 0007.
 SEARCH_EXPR = "(customers_customer.name || ' ' || customers_customer.short_name)"
+SEARCH_CHARS = f"string_to_array(lower({SEARCH_EXPR}), NULL)"
 
 
 class CustomerFilterSet(filters.FilterSet):
@@ -53,17 +54,17 @@ class CustomerFilterSet(filters.FilterSet):
         if len(value) == 18 and value.isalnum():
             return qs.filter(credit_code=value.upper())
         if connection.vendor == "postgresql":
-            # ILIKE on the expression of the bigram index (migration 0005); icontains' UPPER() could
-            # not use an index. The grams narrow the rows through the index, the ILIKE keeps the
-            # result exact; a 1-character term has no bigram and scans.
+            # ILIKE on the expression of the character index (migration 0007); icontains' UPPER()
+            # could not use an index. The characters narrow the rows through the index, the ILIKE
+            # keeps the result exact.
             pattern = "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             where = [f"{SEARCH_EXPR} ILIKE %s"]
             params = [pattern]
             # A customer manager's team (a few thousand customers at most, read through the
-            # primary key) is quicker to filter than to intersect with the grams of half the province.
+            # primary key) is quicker to filter than to intersect with the characters' lists.
             user = getattr(self.request, "user", None)
-            if len(value) >= 2 and getattr(user, "scope", None) != Scope.TEAM:
-                where.append(f"customers_bigrams({SEARCH_EXPR}) @> customers_bigrams(%s)")
+            if getattr(user, "scope", None) != Scope.TEAM:
+                where.append(f"{SEARCH_CHARS} @> string_to_array(lower(%s), NULL)")
                 params.append(value)
             return qs.extra(where=where, params=params)
         return qs.filter(Q(name__icontains=value) | Q(short_name__icontains=value))

@@ -109,7 +109,6 @@ class Customer(models.Model):
             models.Index(fields=["industry"], name="customer_industry_idx"),
             models.Index(fields=["status"], name="customer_status_idx"),
             models.Index(fields=["tier", "grade"], name="customer_tier_idx"),
-            models.Index(fields=["grid"], name="customer_grid_idx"),
             models.Index(fields=["-monthly_spend", "id"], name="customer_spend_idx"),
             models.Index(fields=["name", "id"], name="customer_name_idx"),
         ]

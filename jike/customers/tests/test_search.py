@@ -1,5 +1,5 @@
-"""The customer search box: the bigram index (migration 0005) narrows, ILIKE decides, so results
-are exactly those of a plain ILIKE for terms of any length, Chinese or Latin, any case."""
+"""The customer search box: the character index (migration 0007) narrows, ILIKE decides, so
+results are exactly those of a plain ILIKE for terms of any length, Chinese or Latin, any case."""
 
 from __future__ import annotations
 
@@ -26,9 +26,10 @@ NAMES = [
     ("Back\\slash Trading", "B&S"),
     ("中国移动通信集团安徽有限公司", "安徽移动"),
     ("有限公 司公司", ""),  # every bigram of 有限公司, but not the term itself
+    ("司公限有", ""),  # every character of 有限公司, but not the term itself
 ]
 TERMS = [
-    # 1 character (no bigram: plain ILIKE), 2 characters, 3 and more
+    # 1 character, 2 characters, 3 and more
     "医", "合", "h", "%", "_", "\\",
     "医院", "合肥", "科技", "HE", "fe", "0%", "0_", "有限",
     "合肥市", "有限公司", "Hefei", "HEFEI LOG", "LOGISTICS", "100%", "50_5", "k\\s", "司 星河", "不存在的词",
@@ -59,17 +60,18 @@ def test_search_equals_plain_ilike(customers, term):
     assert search(term) == expected
 
 
-def test_bigrams_of_a_term():
+def test_characters_of_a_term():
+    """What the index holds and what a term asks for: lower-cased characters, each once."""
     with connection.cursor() as cur:
-        cur.execute("SELECT customers_bigrams('合肥医院'), customers_bigrams('医'), customers_bigrams('AbAb')")
-        grams, single, latin = cur.fetchone()
-    assert sorted(grams) == sorted(["合肥", "肥医", "医院"])
-    assert single == []
-    assert sorted(latin) == ["ab", "ba"]
+        cur.execute("SELECT string_to_array(lower('合肥医院'), NULL), string_to_array(lower('AbA'), NULL)")
+        chinese, latin = cur.fetchone()
+    assert chinese == ["合", "肥", "医", "院"]
+    assert latin == ["a", "b", "a"]  # GIN keeps each key once
 
 
-def test_two_character_search_can_use_the_bigram_index(customers):
-    fs = CustomerFilterSet(QueryDict("q=医院"), queryset=Customer.objects.all())
+@pytest.mark.parametrize("term", ["医", "医院", "合肥市"])
+def test_search_of_any_length_can_use_the_character_index(customers, term):
+    fs = CustomerFilterSet(QueryDict(urlencode({"q": term})), queryset=Customer.objects.all())
     sql, params = fs.qs.order_by().values("pk").query.sql_with_params()
     with connection.cursor() as cur:
         # A handful of rows: without these the planner rightly scans the table.
@@ -77,12 +79,22 @@ def test_two_character_search_can_use_the_bigram_index(customers):
         cur.execute("SET LOCAL enable_indexscan = off")
         cur.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cur.fetchall())
-    assert "customer_name_bigram" in plan, plan
+    assert "customer_name_chars" in plan, plan
+
+
+def test_the_bigram_index_and_its_function_are_gone():
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_proc WHERE proname = 'customers_bigrams'")
+        assert cur.fetchone()[0] == 0
+        cur.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'customers_customer' AND indexname LIKE '%%name%%'"
+        )
+        assert {row[0] for row in cur.fetchall()} == {"customer_name_chars", "customer_name_idx"}
 
 
 @pytest.mark.parametrize("term", ["医院", "有限公司", "合肥", "医", "Hefei"])
 def test_team_scope_search_equals_plain_ilike_over_the_team(world, customers, term):
-    """A customer manager's search reads his team through the primary key (no bigram condition):
+    """A customer manager's search reads his team through the primary key (no character condition):
     the result is still exactly the ILIKE over his team, and nothing outside it."""
     from django.test import RequestFactory
 
