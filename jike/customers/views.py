@@ -21,6 +21,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, Model, OuterRef, Prefetch
+from django.db.models.sql.where import WhereNode
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -139,7 +140,11 @@ class IdFirstPaginator(Paginator):  # type: ignore[type-arg]
         if top + self.orphans >= self.count:
             top = self.count
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])  # type: ignore[attr-defined]
-        by_id = {obj.pk: obj for obj in self.object_list.filter(pk__in=ids)}  # type: ignore[attr-defined]
+        # The ids already passed the scope, filters and search: the rows are read by primary key
+        # alone (the team scope's array and a search's ILIKE again cost 6-8 ms for 50 rows).
+        rows = self.object_list.order_by()  # type: ignore[attr-defined]
+        rows.query.where = WhereNode()
+        by_id = {obj.pk: obj for obj in rows.filter(pk__in=ids)}
         return Page([by_id[pk] for pk in ids if pk in by_id], number, self)
 
 

@@ -108,6 +108,37 @@ def test_list_pages_follow_the_ordering_without_gaps(world):
     assert names == by_name[50:]
 
 
+def test_list_page_rows_are_read_by_id_after_scope_and_search(world):
+    """The page's ids come from the scoped, searched query; the rows are then read by primary key
+    alone. Across pages a customer manager sees exactly his team's matches, in order."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cm = world.users["hefei_cm"]
+    for n in range(90):  # 72 match the term, 75 are on his team, 60 are both
+        customer = world.customer(name=f"{'星河' if n % 5 else '银河'}客户{n:02d}", monthly_spend=Decimal(5000 - n % 7))
+        if n % 6:
+            TeamAssignment.objects.create(customer=customer, staff=cm, team_role="cm_mid")
+    expected = list(
+        Customer.objects.restrict(cm)
+        .filter(name__contains="星河")
+        .order_by("-monthly_spend", "id")
+        .values_list("name", flat=True)
+    )
+    assert len(expected) == 60
+    client = client_for(cm)
+    seen = []
+    for page in (1, 2):
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(reverse("customers:list"), {"q": "星河", "page": page}).content.decode()
+        seen += re.findall(r'class="customer-link">([^<]+)</a>', body)
+        (rows_sql,) = [q["sql"] for q in queries if '"customers_customer"."name"' in q["sql"].split("FROM")[0]]
+        assert "ILIKE" not in rows_sql and "customers_teamassignment" not in rows_sql, rows_sql
+    assert seen == expected
+
+
 def test_detail_other_city_is_404(world, hefei, wuhu):
     assert client_for(world.users["wuhu_city"]).get(reverse("customers:detail", args=[hefei.pk])).status_code == 404
     assert client_for(world.users["wuhu_cm"]).get(reverse("customers:detail", args=[hefei.pk])).status_code == 404
