@@ -14,7 +14,7 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from jike.core.models import AuditLog, ExportLog
-from jike.core.testing import client_for, credit_code
+from jike.core.testing import api, client_for, credit_code
 from jike.customers import services
 from jike.customers.models import AttitudeChange, Customer, KeyPerson, Member, TeamAssignment
 
@@ -106,6 +106,34 @@ def test_list_pages_follow_the_ordering_without_gaps(world):
         client.get(reverse("customers:list"), {"ordering": "name", "page": 2}).content.decode(),
     )
     assert names == by_name[50:]
+
+
+def test_list_count_stops_at_the_cap_and_the_api_stays_exact(world, monkeypatch):
+    """A broad search is counted up to COUNT_CAP: the list says "more than", pages through the
+    first COUNT_CAP matches in order, and the count query stops there. The API counts exactly."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jike.customers import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 5)
+    for n in range(8):
+        world.customer(name=f"宽泛客户{n}", monthly_spend=Decimal(100 + n))
+    world.customer(name="别的客户")
+    client = client_for(world.users["province"])
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(reverse("customers:list"), {"q": "宽泛"}).content.decode()
+    assert "超过 5 个客户" in body
+    assert re.findall(r'class="customer-link">([^<]+)</a>', body) == [f"宽泛客户{n}" for n in (7, 6, 5, 4, 3)]
+    (count_sql,) = [q["sql"] for q in queries if "COUNT(*)" in q["sql"] and "customers_customer" in q["sql"]]
+    assert "LIMIT 6" in count_sql, count_sql
+    english = client.get(reverse("customers:list"), {"q": "宽泛"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "More than 5 customers" in english.content.decode()
+    # Under the cap the count is exact, as before.
+    assert "共 1 个客户" in client.get(reverse("customers:list"), {"q": "别的"}).content.decode()
+    assert api(world.users["province"]).get("/api/v1/customers/", {"q": "宽泛"}).json()["count"] == 8
 
 
 def test_list_page_rows_are_read_by_id_after_scope_and_search(world):
