@@ -63,6 +63,13 @@ class InTeam(models.Lookup):  # type: ignore[type-arg]
         return f"({sql})", list(params)
 
 
+def may_change_what_it_sees(user: Any) -> bool:
+    """The rule behind `restrict(user, action)` for any action but "view": a role that may write
+    changes exactly what it sees (same scope), any other role changes nothing. Code that has
+    just read a record through restrict(user) may ask this instead of querying again."""
+    return bool(getattr(user, "can_write", False))
+
+
 class RestrictedQuerySet(models.QuerySet[_M]):
     """Subclass with `customer_prefix` = the path to the owning customer ("customer__",
     "plan__customer__", ...) and every record is scoped like its customer."""
@@ -70,7 +77,7 @@ class RestrictedQuerySet(models.QuerySet[_M]):
     customer_prefix = ""
 
     def restrict(self, user: Any, action: str = "view") -> RestrictedQuerySet[_M]:
-        if action != "view" and not getattr(user, "can_write", False):
+        if action != "view" and not may_change_what_it_sees(user):
             return self.none()
         q = customer_scope_q(user, self.customer_prefix)
         return self if q is None else self.filter(q)

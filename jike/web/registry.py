@@ -65,11 +65,12 @@ def register_panel(order: int, key: str, fn: PanelFn, *, cached: bool = False) -
 
 
 def seen_in_scope(request: HttpRequest, customer: Any) -> None:
-    """Record that `customer` was just read through `restrict(user, "view")`: `restrict(user,
-    "change")` filters by the same scope when the role may write at all, so `can_change` needs
-    no query of its own."""
+    """Record that `customer` was just read through `restrict(user, "view")`, so `can_change`
+    needs no query of its own (querysets.may_change_what_it_sees)."""
+    from jike.customers.querysets import may_change_what_it_sees
+
     memo: dict[tuple[Any, int], bool] = request.__dict__.setdefault("_jike_can_change", {})
-    memo[(request.user.pk, customer.pk)] = bool(getattr(request.user, "can_write", False))
+    memo[(request.user.pk, customer.pk)] = may_change_what_it_sees(request.user)
 
 
 def can_change(request: HttpRequest, customer: Any) -> bool:

@@ -461,3 +461,27 @@ def test_english_labels(world, hefei):
     client.cookies["django_language"] = "zh-hans"
     body = client.get(reverse("customers:list")).content.decode()
     assert "集团客户" in body and "导出 Excel" in body
+
+
+def test_edit_rights_after_the_scope_check_equal_restrict_change(world):
+    """The 360 page and its panels take `can_change` from the scope check they just made
+    (registry.seen_in_scope) instead of querying `restrict(user, "change")`: for every role, on a
+    customer it sees, both answers must agree."""
+    from django.test import RequestFactory
+
+    from jike.web.registry import can_change, seen_in_scope
+
+    customer = world.customer()
+    TeamAssignment.objects.create(customer=customer, staff=world.users["hefei_cm"], team_role="cm_mid")
+    answers = {}
+    for name, user in world.users.items():
+        if not Customer.objects.restrict(user).filter(pk=customer.pk).exists():
+            continue
+        request = RequestFactory().get("/")
+        request.user = user
+        seen_in_scope(request, customer)
+        expected = Customer.objects.restrict(user, "change").filter(pk=customer.pk).exists()
+        answers[name] = can_change(request, customer)
+        assert answers[name] is expected, name
+    assert answers["hefei_cm"] is True and answers["analyst"] is False  # both answers occur
+    assert "wuhu_city" not in answers and "hefei_cm_other" not in answers
