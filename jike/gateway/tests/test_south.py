@@ -166,7 +166,14 @@ def test_random_upstream_throttling_keeps_order_per_destination(make_env):
     for k, dest in enumerate(dests):
         texts = [r.data.decode("utf-16-be") for r in got if r.destination == dest]
         assert texts == [f"【某银行】{i:04d}" for i in range(k, n, len(dests))], dest
-    status = env.lt.call(lambda: env.gw.status()["connectors"]["smsc-a"])
+    # The last submit_sm_resps may still be on their way when the messages are counted: the
+    # connector must drain, within a bounded wait, with nothing parked or in flight.
+    deadline = time.monotonic() + 5
+    while True:
+        status = env.lt.call(lambda: env.gw.status()["connectors"]["smsc-a"])
+        if (status["parked"], status["inflight"]) == (0, 0) or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
     assert status["parked"] == 0 and status["inflight"] == 0
 
 
